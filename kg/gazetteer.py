@@ -1,0 +1,168 @@
+"""General knowledge kept as data (kg/data/*.csv): places, organizations, funds, role titles, org heads."""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from kg.settings import DATA_DIR
+
+_TOKEN = re.compile(r"[\w][\w'’.\-]*[\w]|[\w]")
+_DASHES = str.maketrans({"‐": "-", "‑": "-", "–": "-", "—": "-", "’": "'", "‘": "'", "`": "'"})
+
+
+def fold(text: str) -> str:
+    """Key for matching names: accents, case, hyphens, apostrophes and spacing do not matter."""
+    text = unicodedata.normalize("NFKD", text.translate(_DASHES))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    text = re.sub(r"'s\b", "", text)
+    text = re.sub(r"[^\w]+", " ", text)
+    return " ".join(text.split())
+
+
+def key(text: str) -> str:
+    """Index key of a name: its fold without a leading article."""
+    return re.sub(r"^the ", "", fold(text))
+
+
+def slug(text: str) -> str:
+    """ASCII slug for IRIs: "Jorge Peraza-Breedy" -> "jorge-peraza-breedy"."""
+    return "-".join(fold(text).encode("ascii", "ignore").decode().split()) or "x"
+
+
+@dataclass(frozen=True)
+class Place:
+    id: str
+    name: str
+    cls: str  # Country | Department | Municipality
+    kind: str
+    country: str
+    parents: tuple[str, ...]
+    lat: str
+    lon: str
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KnownOrg:
+    id: str
+    name: str
+    cls: str  # Organization | FundingSource
+    acronyms: tuple[str, ...]
+    aliases: tuple[str, ...]
+    kind: str
+    parent: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A gazetteer phrase found in text."""
+
+    start: int
+    end: int
+    text: str
+    key: str  # the folded phrase
+
+
+class Gazetteer:
+    """The loaded tables and an index from folded phrase to entries."""
+
+    def __init__(self, data_dir: Path = DATA_DIR):
+        self.places: dict[str, Place] = {p.id: p for p in _read_places(data_dir / "places.csv")}
+        self.orgs: dict[str, KnownOrg] = {o.id: o for o in _read_orgs(data_dir / "organizations.csv")}
+        self.roles: tuple[str, ...] = tuple(sorted(
+            (row["title"] for row in _rows(data_dir / "roles.csv")), key=lambda r: (-len(r), r)))
+        self.org_heads: dict[str, str] = {row["head"]: row["class"] for row in _rows(data_dir / "org_heads.csv")}
+        self.place_index: dict[str, list[Place]] = {}
+        for place in sorted(self.places.values(), key=lambda p: p.id):
+            for name in place.names:
+                self.place_index.setdefault(key(name), []).append(place)
+        self.org_index: dict[str, KnownOrg] = {}
+        self.acronyms: dict[str, KnownOrg] = {}
+        for org in sorted(self.orgs.values(), key=lambda o: o.id):
+            for name in (org.name, *org.aliases):
+                self.org_index.setdefault(key(name), org)
+            for acronym in org.acronyms:
+                self.acronyms.setdefault(acronym, org)
+        self._max_words = max((len(k.split()) for k in (*self.place_index, *self.org_index)), default=1)
+
+    def find(self, text: str, index: dict) -> list[Hit]:
+        """Longest, leftmost capitalised phrases of `text` whose folded form is a key of `index`."""
+        tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+        hits: list[Hit] = []
+        i = 0
+        while i < len(tokens):
+            found = None
+            if text[tokens[i][0]].isupper() or text[tokens[i][0]].isdigit():
+                for n in range(min(self._max_words, len(tokens) - i), 0, -1):
+                    start, end = tokens[i][0], tokens[i + n - 1][1]
+                    phrase = text[start:end]
+                    if "\n" in phrase:
+                        continue
+                    k = key(phrase)
+                    if k in index and not phrase.islower():
+                        if phrase.endswith(("’s", "'s")):
+                            end, phrase = end - 2, phrase[:-2]
+                        found = Hit(start, end, phrase, k)
+                        i += n
+                        break
+            if found:
+                hits.append(found)
+            else:
+                i += 1
+        return hits
+
+    def places_named(self, name: str) -> list[Place]:
+        return self.place_index.get(key(name), [])
+
+    def is_place(self, name: str) -> bool:
+        return key(name) in self.place_index
+
+    def ancestors(self, place: Place) -> list[Place]:
+        out: list[Place] = []
+        for pid in place.parents:
+            if pid in self.places:
+                out.append(self.places[pid])
+        return out
+
+
+@lru_cache(maxsize=2)
+def load(data_dir: Path = DATA_DIR) -> Gazetteer:
+    """The gazetteer, loaded once per process."""
+    return Gazetteer(data_dir)
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with open(path, encoding="utf-8", newline="") as handle:
+        return [row for row in csv.DictReader(line for line in handle if not line.startswith("#"))]
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split("|") if v.strip())
+
+
+def _read_places(path: Path) -> list[Place]:
+    return [
+        Place(
+            id=row["id"], name=row["name"], cls=row["class"], kind=row["kind"], country=row["country"],
+            parents=_split(row["parents"]), lat=row.get("lat", ""), lon=row.get("lon", ""),
+            names=(row["name"], *_split(row["alt_names"])),
+        )
+        for row in _rows(path)
+    ]
+
+
+def _read_orgs(path: Path) -> list[KnownOrg]:
+    return [
+        KnownOrg(
+            id=row["id"], name=row["name"], cls=row["class"], acronyms=_split(row["acronyms"]),
+            aliases=_split(row["aliases"]), kind=row["kind"], parent=row.get("parent", ""),
+        )
+        for row in _rows(path)
+    ]

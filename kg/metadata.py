@@ -1,0 +1,158 @@
+"""Metadata found in a page's text: project-page fields, dateline, release date, contact block."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from kg.model import Contact
+
+# Labelled fields of iom.int project pages, as printed on the page.
+FIELD_LABELS = (
+    "Start Date", "End Date", "Project Status", "Project Type", "Budget Amount (USD)", "Coverage",
+    "Year", "IDF Region", "Prima ID", "Projects ID", "Benefiting Member States",
+    "Donor", "Donors", "Implementing Partners", "Partners", "Budget", "Project Code", "Location",
+)
+_LABELS = {label.casefold(): label for label in FIELD_LABELS}
+_MULTI_VALUE = {"Benefiting Member States", "Donors", "Implementing Partners", "Partners", "Location"}
+
+_MONTHS = {m: i for i, m in enumerate(
+    "january february march april may june july august september october november december".split(), 1)}
+_MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
+_MONTHS["sept"] = 9
+_DASH = "–—-"
+
+
+def parse_fields(lines: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Pull "Label / value" pairs out of `lines`; each becomes one "Label: value" line in the text."""
+    fields: dict[str, str] = {}
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        label = _LABELS.get(lines[i].strip().casefold())
+        if label is None or label in fields:
+            out.append(lines[i])
+            i += 1
+            continue
+        values: list[str] = []
+        j = i + 1
+        while j < len(lines):
+            value = lines[j].strip()
+            if value == "-" or value.casefold() in _LABELS:
+                break
+            if value:
+                # A long sentence after the last field is body text, not a value.
+                if values and (label not in _MULTI_VALUE or len(value) > 60 or value.endswith(".")):
+                    break
+                values.append(value)
+            j += 1
+        if not values:
+            out.append(lines[i])
+            i += 1
+            continue
+        fields[label] = "; ".join(values)
+        out.extend(["", f"{label}: {fields[label]}", ""])
+        i = j
+    return fields, out
+
+
+def parse_dateline(paragraph: str) -> str:
+    """"San Salvador – The Ministry …" gives "San Salvador"; "" if the paragraph has no dateline."""
+    m = re.match(rf"^([A-ZÁÉÍÓÚÑ][\w’'.,() ]{{1,60}}?)\s+[{_DASH}]\s+(?=\S)", paragraph)
+    if not m:
+        return ""
+    place = m.group(1).strip().rstrip(",")
+    return place if len(place.split()) <= 6 else ""
+
+
+def parse_date(text: str) -> str:
+    """ISO 8601 for "Monday, January 18, 2016", "18 January 2016", "2016-01-18", "18/01/2016"; else ""."""
+    text = text.strip()
+    if m := re.search(r"\b(\d{4})-(\d{2})-(\d{2})\b", text):
+        return _iso(int(m[1]), int(m[2]), int(m[3]))
+    if m := re.search(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})\b", text):
+        if (month := _MONTHS.get(m[1].lower())) is not None:
+            return _iso(int(m[3]), month, int(m[2]))
+    if m := re.search(r"\b(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})\b", text):
+        if (month := _MONTHS.get(m[2].lower())) is not None:
+            return _iso(int(m[3]), month, int(m[1]))
+    if m := re.search(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", text):
+        return _iso(int(m[3]), int(m[2]), int(m[1]))
+    return ""
+
+
+def _iso(year: int, month: int, day: int) -> str:
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return ""
+
+
+_CONTACT_START = re.compile(r"^\s*for (?:more|further) information\b.*?contact\b[:,]?\s*", re.I)
+_PHONE = re.compile(r"\b(?:Tel|Tel\.|Phone|Mobile|Mob|Cel|Cell|Fax|Whatsapp)\s*[.:]?\s*(\+?[\d()][\d ().\-/]{5,}\d(?:\s*Ext\.?\s*\d+)?)", re.I)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_NAME_WORD = re.compile(r"^(?:[A-ZÁÉÍÓÚÑÜ][\w’'\-]+|de|del|la|las|los|y|da|dos|van|von|der|di)$")
+
+
+def find_contact_block(paragraphs: list[str]) -> int:
+    """Index of the paragraph that opens the contact block, or len(paragraphs) if there is none."""
+    for i, paragraph in enumerate(paragraphs):
+        if _CONTACT_START.match(paragraph):
+            return i
+    return len(paragraphs)
+
+
+def parse_contacts(lines: list[str], is_office, is_place=lambda text: False) -> tuple[Contact, ...]:
+    """People of a contact block given as its lines (the first one is "For more information …").
+
+    `is_office(text)` tells an office ("IOM El Salvador") from a person's name.
+    """
+    records: list[dict] = []
+    office = ""
+    first = _CONTACT_START.sub("", lines[0]) if lines else ""
+    for line in [first, *lines[1:]]:
+        chunks = re.split(r"\s+or\s+|;\s*", line)
+        for chunk in chunks:
+            chunk = chunk.strip().strip(",")
+            if not chunk:
+                continue
+            phones = [p.strip() for p in _PHONE.findall(chunk)]
+            emails = _EMAIL.findall(chunk)
+            rest = _EMAIL.sub("", _PHONE.sub("", chunk))
+            rest = re.sub(r"\b(?:E-?mail|Tel|Phone)\b\s*[.:]?", "", rest, flags=re.I)
+            parts = [p.strip(" ,:") for p in re.split(rf"\s[{_DASH}]\s|:|,", rest)]
+            name = chunk_office = ""
+            for part in (p for p in parts if p):
+                if not name and looks_like_name(part) and not is_office(part) and not is_place(part):
+                    name = part
+                elif not chunk_office and is_office(part):
+                    chunk_office = part
+                elif chunk_office and not name:
+                    chunk_office = f"{chunk_office}, {part}"  # "IOM El Salvador, Guatemala and Honduras"
+            if chunk_office:
+                office = chunk_office
+            if name:
+                # A name alone on its line (one contact per few lines) takes the office of the next line.
+                alone = len(chunks) == 1 and [p for p in parts if p] == [name] and not (phones or emails)
+                if alone:
+                    office = ""
+                records.append({"name": name, "office": office, "phones": phones, "emails": emails})
+            elif records and (phones or emails):
+                records[-1]["phones"] += phones
+                records[-1]["emails"] += emails
+            elif records and office and not records[-1]["office"]:
+                records[-1]["office"] = office
+    return tuple(
+        Contact(name=r["name"], office=r["office"], phones=tuple(r["phones"]), emails=tuple(r["emails"]))
+        for r in records
+    )
+
+
+def looks_like_name(text: str) -> bool:
+    words = text.split()
+    if not 2 <= len(words) <= 5 or any(ch.isdigit() for ch in text):
+        return False
+    capitalised = [w for w in words if w[:1].isupper()]
+    return len(capitalised) >= 2 and all(_NAME_WORD.match(w) for w in words) and not any(
+        w.isupper() and len(w) > 1 for w in words
+    )

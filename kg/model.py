@@ -1,0 +1,158 @@
+"""Plain data passed between stages. Each round-trips through JSON (`to_json` / `from_json`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# The seven entity classes extraction produces (local names in the ontology).
+ENTITY_CLASSES = (
+    "Organization",
+    "Person",
+    "Project",
+    "FundingSource",
+    "Municipality",
+    "Department",
+    "Country",
+)
+PLACE_CLASSES = ("Municipality", "Department", "Country")
+RELATIONS = ("funds", "implements", "benefits", "affiliatedWith", "partOf", "subOrganizationOf")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One person in a release's contact block."""
+
+    name: str
+    office: str = ""
+    phones: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    start: int = -1  # offset of the name in Document.text (-1: not found in the text)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A cleaned document: `text` is what every offset points into."""
+
+    id: str
+    source: str
+    title: str
+    text: str
+    sentences: tuple[Span, ...]
+    kind: str = "news"  # news | project_page
+    date: str = ""  # ISO 8601 (YYYY, YYYY-MM or YYYY-MM-DD) where stated
+    dateline: str = ""  # place before the dash that opens the first paragraph
+    fields: dict[str, str] = field(default_factory=dict)  # labelled fields of project pages
+    contacts: tuple[Contact, ...] = ()
+    content_hash: str = ""
+    warnings: tuple[str, ...] = ()  # degraded but readable input (e.g. not UTF-8)
+
+    def sentence_at(self, offset: int) -> Span:
+        """The sentence containing `offset` (the last one before it if none contains it)."""
+        best = self.sentences[0] if self.sentences else Span(0, len(self.text))
+        for span in self.sentences:
+            if span.start <= offset < span.end:
+                return span
+            if span.start <= offset:
+                best = span
+        return best
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, line: str) -> "Document":
+        raw = json.loads(line)
+        raw["sentences"] = tuple(Span(**s) for s in raw["sentences"])
+        raw["warnings"] = tuple(raw.get("warnings", ()))
+        raw["contacts"] = tuple(
+            Contact(**{**c, "phones": tuple(c["phones"]), "emails": tuple(c["emails"])}) for c in raw["contacts"]
+        )
+        return cls(**raw)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A stretch of a document's text that names an entity: `text == doc.text[start:end]`."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    cls: str
+    method: str
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a statement came from: document, sentence, offsets, method, confidence."""
+
+    doc_id: str
+    sentence: str
+    start: int  # offsets of the sentence in Document.text
+    end: int
+    method: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Entity:
+    """An entity as one document sees it; `key` is (class, normalised name)."""
+
+    key: str
+    cls: str
+    label: str
+    alt_labels: tuple[str, ...] = ()
+    attributes: dict[str, Any] = field(default_factory=dict)
+    mentions: tuple[Mention, ...] = ()
+
+
+@dataclass(frozen=True)
+class Statement:
+    """subject predicate object; `obj` is an entity key, or a literal when `datatype` is set."""
+
+    subject: str
+    predicate: str
+    obj: str
+    provenance: Provenance
+    datatype: str = ""  # "" for entity objects, else an XSD local name (decimal, gYear, string ...)
+    qualifier: str = ""  # the role title of an affiliatedWith statement
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """Everything extracted from one document."""
+
+    document: Document
+    entities: tuple[Entity, ...]
+    statements: tuple[Statement, ...]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, line: str) -> "Extraction":
+        raw = json.loads(line)
+        doc = Document.from_json(json.dumps(raw["document"]))
+        entities = tuple(
+            Entity(
+                **{
+                    **e,
+                    "alt_labels": tuple(e["alt_labels"]),
+                    "mentions": tuple(Mention(**m) for m in e["mentions"]),
+                }
+            )
+            for e in raw["entities"]
+        )
+        statements = tuple(
+            Statement(**{**s, "provenance": Provenance(**s["provenance"])}) for s in raw["statements"]
+        )
+        return cls(document=doc, entities=entities, statements=statements)

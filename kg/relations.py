@@ -1,0 +1,378 @@
+"""Relations between the entities of one document, sentence by sentence: funds, implements,
+benefits, affiliatedWith; plus project-page fields, office hierarchy and place hierarchy."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from kg.gazetteer import Place, fold
+from kg.model import Document, Entity, Provenance, Span, Statement
+from kg.rules import Cand
+
+if TYPE_CHECKING:
+    from kg.extract import Extractor
+
+ACTOR = ("Organization", "FundingSource")
+_ANAPHOR = re.compile(r"\b(?:the|this|that|its|our)\s+(project|programme|program|initiative|component|work plan|pilot)\b", re.I)
+_FUNDED_BY = re.compile(r"\b(?:co-)?(?:financed|funded|sponsored|financially supported|paid for|made possible)\s+(?:thanks\s+to\s+|by|through)\b", re.I)
+_FUNDS_FROM = re.compile(
+    r"\b(?:with\s+(?:the\s+)?(?:funds|funding|financing|financial support|support|a grant|a contribution|contributions)\s+(?:from|of)"
+    r"|thanks\s+to\s+(?:the\s+)?(?:financial\s+)?(?:support|funding|contributions?|generosity)\s+(?:of|from)"
+    r"|(?:contributions?|donations?|grants?)\s+from|funded\s+through)\b", re.I)
+_WITH_X_FUNDS = re.compile(r"\bwith\s+(?:the\s+)?$")
+_X_FUNDS_AFTER = re.compile(r"^\s+(?:funds|funding|financing|resources|grants?)\b")
+_X_FUNDED = re.compile(r"^-(?:funded|financed|sponsored)\b")
+_X_FUNDS_VERB = re.compile(r"^\s+(?:funds|finances|is funding|is financing|will fund|will finance|has funded|has financed|funded|financed|sponsors|sponsored)\b")
+_IMPLEMENTED_BY = re.compile(r"\b(?:implemented|executed|carried out|run|managed|led|operated|delivered)\s+by\b", re.I)
+_PARTNERSHIP = re.compile(r"\bin\s+(?:partnership|cooperation|collaboration|alliance)\s+with\b", re.I)
+_LAUNCH_VERB = re.compile(r"\b(?:launched|presented|inaugurated|unveiled|started|began|kicked off|will implement|implements|is implementing|are implementing|will carry out|is carrying out|are carrying out)\b")
+_BENEFIT = re.compile(
+    r"\b(?:benefit(?:s|ed|ing)?|beneficiar(?:y|ies)|target(?:s|ing)?|will reach|take[s]? place|implemented in|carried out in|"
+    r"in the municipalit(?:y|ies) of|facilities|construction|(?:the|infrastructure|construction|public|these) works)\b", re.I)
+_SUPPORT_TO = re.compile(r"\b(?:technical\s+)?(?:support|assistance|assist|strengthen|help)\s+(?:to\s+)?(?:the\s+)?$", re.I)
+_DONOR_KINDS = {"donor_agency", "donor_government_body", "fund", "bank"}
+
+
+class _Doc:
+    """Mentions of one document with their entity keys, in text order."""
+
+    def __init__(self, doc: Document, cands: list[Cand], by_span: dict, entities: dict[str, Entity]):
+        self.doc = doc
+        self.entities = entities
+        self.mentions = [(c, by_span[(c.start, c.end, c.cls)]) for c in cands if (c.start, c.end, c.cls) in by_span]
+        self.projects = [(c, k) for c, k in self.mentions if c.cls == "Project"]
+        unnamed_first = sorted(self.projects, key=lambda ck: (ck[0].method != "fields:title", ck[0].start))
+        self.main_project = unnamed_first[0][1] if unnamed_first else None
+
+    def within(self, start: int, end: int, classes: tuple[str, ...] | None = None):
+        return [(c, k) for c, k in self.mentions if start <= c.start and c.end <= end and (classes is None or c.cls in classes)]
+
+    def project_at(self, sent: Span, pos: int) -> str | None:
+        """The project a funding or implementing phrase at `pos` is about."""
+        before = [(c, k) for c, k in self.projects if sent.start <= c.start and c.end <= pos]
+        if before:
+            return before[-1][1]
+        text = self.doc.text[sent.start:pos]
+        anaphors = list(_ANAPHOR.finditer(text))
+        if anaphors:
+            if anaphors[-1].group(1).lower() == "component":
+                return self.main_project
+            earlier = [(c, k) for c, k in self.projects if c.end <= sent.start + anaphors[-1].start()]
+            return earlier[-1][1] if earlier else self.main_project
+        after = [(c, k) for c, k in self.projects if pos <= c.start and c.end <= sent.end]
+        return after[0][1] if after else None
+
+
+def find(doc: Document, cands: list[Cand], by_span: dict, entities: dict[str, Entity], ex: "Extractor",
+         country: Place | None) -> list[Statement]:
+    d = _Doc(doc, cands, by_span, entities)
+    out: dict[tuple, Statement] = {}
+
+    def add(subject: str, predicate: str, obj: str, sent: Span, method: str, confidence: float, **kw) -> None:
+        if subject == obj:
+            return
+        prov = Provenance(doc.id, doc.text[sent.start:sent.end], sent.start, sent.end, method, confidence)
+        st = Statement(subject, predicate, obj, prov, **kw)
+        out.setdefault((subject, predicate, obj, kw.get("qualifier", ""), sent.start), st)
+
+    _fields(d, add)
+    for sent in doc.sentences:
+        _funds(d, sent, add, ex)
+        _implements(d, sent, add, ex)
+        _benefits(d, sent, add)
+        _affiliations(d, sent, add, ex)
+    _contacts(d, add)
+    _hierarchy(d, add, ex)
+    return sorted(out.values(), key=lambda s: (s.subject, s.predicate, s.obj, s.qualifier, s.provenance.start))
+
+
+def _actor_key(d: _Doc, c: Cand, k: str, ex: "Extractor") -> str | None:
+    """Organizations and funds act; a country acting stands for its government."""
+    if c.cls in ACTOR:
+        return k
+    if c.cls == "Country":
+        name = f"Government of {d.entities[k].label}"
+        key = f"Organization/{'-'.join(fold(name).split())}"
+        if key not in d.entities:
+            d.entities[key] = Entity(key=key, cls="Organization", label=name, attributes={"derived": True})
+        return key
+    return None
+
+
+def _list_after(d: _Doc, sent: Span, pos: int, ex: "Extractor", classes=ACTOR + ("Country",)) -> list[str]:
+    """Actors in the coordinated list that starts at `pos`: "by IOM, UNHCR and UNDP"."""
+    keys: list[str] = []
+    cursor = pos
+    for c, k in d.within(pos, sent.end):
+        gap = d.doc.text[cursor:c.start]
+        if keys and not re.fullmatch(r"\s*(?:,|and|,\s*and|&|as well as)?\s*(?:the\s+)?", gap):
+            break
+        # "funded by the Fund, IOM will …": a name followed by a verb opens a new clause.
+        if keys and re.match(r"\s+(?!and\b|or\b)[a-z]", d.doc.text[c.end:c.end + 12]):
+            break
+        if not keys and len(gap) > 40:
+            break
+        if c.cls in ("Municipality", "Department") or c.cls == "Person":
+            if keys:
+                break
+            continue
+        if c.cls not in classes:
+            continue
+        actor = _actor_key(d, c, k, ex)
+        if actor and actor not in keys:
+            keys.append(actor)
+        cursor = c.end
+    return keys
+
+
+def _funds(d: _Doc, sent: Span, add, ex) -> None:
+    text = d.doc.text
+    for pattern, method in ((_FUNDED_BY, "rule:funded-by"), (_FUNDS_FROM, "rule:funds-from")):
+        for m in pattern.finditer(text, sent.start, sent.end):
+            project = d.project_at(sent, m.start())
+            if project:
+                for funder in _list_after(d, sent, m.end(), ex):
+                    add(funder, "funds", project, sent, method, 0.85)
+    for c, k in d.within(sent.start, sent.end, ACTOR + ("Country",)):
+        before, after = text[max(sent.start, c.start - 12):c.start], text[c.end:min(sent.end, c.end + 20)]
+        if _WITH_X_FUNDS.search(before) and _X_FUNDS_AFTER.match(after):
+            method = "rule:with-x-funds"
+        elif _X_FUNDED.match(after) or _X_FUNDS_VERB.match(after):
+            method = "rule:x-funded"
+        else:
+            continue
+        after_project = [(pc, pk) for pc, pk in d.projects if c.end <= pc.start <= c.end + 40]
+        project = after_project[0][1] if method == "rule:x-funded" and after_project else (
+            d.project_at(sent, c.start) if method == "rule:with-x-funds" else None)
+        actor = _actor_key(d, c, k, ex)
+        if project and actor:
+            add(actor, "funds", project, sent, method, 0.8)
+
+
+def _implements(d: _Doc, sent: Span, add, ex) -> None:
+    text = d.doc.text
+    for m in _IMPLEMENTED_BY.finditer(text, sent.start, sent.end):
+        project = d.project_at(sent, m.start())
+        if project:
+            for actor in _list_after(d, sent, m.end(), ex, classes=("Organization", "Country")):
+                add(actor, "implements", project, sent, "rule:implemented-by", 0.85)
+    for m in _PARTNERSHIP.finditer(text, sent.start, sent.end):
+        project = d.project_at(sent, m.start())
+        if project:
+            for actor in _list_after(d, sent, m.end(), ex, classes=("Organization",)):
+                add(actor, "implements", project, sent, "rule:in-partnership-with", 0.7)
+    # "IOM pilot project", "IOM's project": the organization right before a project runs it.
+    for pc, pk in d.projects:
+        if not (sent.start <= pc.start < sent.end):
+            continue
+        for c, k in d.within(max(sent.start, pc.start - 40), pc.start, ("Organization",)):
+            if re.fullmatch(r"(?:’s|'s)?\s+(?:new\s+)?(?:pilot\s+)?", text[c.end:pc.start]):
+                add(k, "implements", pk, sent, "rule:org-project", 0.8)
+    # "X and Y launched a project …": the organizations before the verb (donors fund rather than run).
+    for m in _LAUNCH_VERB.finditer(text, sent.start, sent.end):
+        after = [(pc, pk) for pc, pk in d.projects if m.end() <= pc.start < sent.end and pc.start - m.end() < 60]
+        if not after:
+            continue
+        clause_start = max(sent.start, text.rfind(";", sent.start, m.start()) + 1)
+        for c, k in d.within(clause_start, m.start(), ("Organization", "Country")):
+            org = ex.gaz.orgs.get(d.entities[k].attributes.get("org", ""))
+            if org and org.kind in _DONOR_KINDS:
+                continue
+            if c.cls == "Country" and not re.search(r"Government|government", text[c.start - 20:c.start]):
+                continue
+            actor = _actor_key(d, c, k, ex)
+            if actor:
+                add(actor, "implements", after[0][1], sent, "rule:launched", 0.7)
+
+
+def _benefits(d: _Doc, sent: Span, add) -> None:
+    text = d.doc.text
+    m = _BENEFIT.search(text, sent.start, sent.end)
+    if m:
+        project = d.project_at(sent, m.start()) or d.main_project
+        if project:
+            places = [(c, k) for c, k in d.within(sent.start, sent.end, ("Municipality", "Department", "Country"))
+                      if c.start >= m.start() or not m.group(0).lower().startswith(("benefit", "beneficiar", "target", "will reach"))]
+            for k in _finest(d, places):
+                add(project, "benefits", k, sent, "rule:benefit-places", 0.75)
+            if m.group(0).lower().startswith("benefit"):
+                for c, k in d.within(m.end(), sent.end, ("Organization",)):
+                    add(project, "benefits", k, sent, "rule:benefit-orgs", 0.7)
+    for c, k in d.within(sent.start, sent.end, ("Organization",)):
+        if _SUPPORT_TO.search(text[max(sent.start, c.start - 40):c.start]) and re.match(
+                r"\s*(?:\(|,|\.|;|$|\s(?:as|in|to|and|through|with|so|which|that|on)\b)", text[c.end:c.end + 8]):
+            project = d.project_at(sent, c.start)
+            if project:
+                add(project, "benefits", k, sent, "rule:support-to", 0.7)
+
+
+def _finest(d: _Doc, places: list[tuple[Cand, str]]) -> list[str]:
+    """Places without those that only contain another place of the list."""
+    keys = list(dict.fromkeys(k for _, k in places))
+    ids = {d.entities[k].attributes.get("place") for k in keys}
+    from kg.gazetteer import load
+    gaz = load()
+    covered = set()
+    for pid in ids:
+        place = gaz.places.get(pid or "")
+        while place is not None and place.parents:
+            covered.update(place.parents)
+            covered.add(place.country)
+            place = gaz.places.get(place.parents[0])
+    return [k for k in keys if d.entities[k].attributes.get("place") not in covered]
+
+
+def _affiliations(d: _Doc, sent: Span, add, ex) -> None:
+    text = d.doc.text
+    contacts = {c.start for c in d.doc.contacts}
+    people = [(c, k) for c, k in d.mentions if c.cls == "Person" and sent.start <= c.start < sent.end
+              and c.start not in contacts]
+    for i, (p, pk) in enumerate(people):
+        prev_end = max(sent.start, people[i - 1][0].end if i else sent.start, text.rfind(";", sent.start, p.start) + 1)
+        left = text[prev_end:p.start]
+        next_start = min(sent.end, people[i + 1][0].start if i + 1 < len(people) else sent.end)
+        semi = text.find(";", p.end, next_start)
+        right_end = semi if semi >= 0 else next_start
+        right = text[p.end:right_end]
+        for clause, start, side in ((left, prev_end, "left"), (right, p.end, "right")):
+            if side == "left" and not re.search(r"(?:,\s*|\s)$", clause):
+                continue
+            if side == "right" and not clause.startswith(","):
+                continue
+            roles = list(ex.role_re.finditer(clause))
+            if not roles:
+                continue
+            role = roles[-1] if side == "left" else roles[0]
+            org = _org_for_role(d, start, start + len(clause), start + role.start(), start + role.end(), clause)
+            title = re.sub(r"^(?:Salvadoran|Guatemalan|Honduran)\s+", "", role.group(0))
+            add(pk, "roleTitle", title, sent, f"rule:role-{side}", 0.8, datatype="string")
+            if org:
+                add(pk, "affiliatedWith", org, sent, f"rule:role-{side}", 0.8, qualifier=title)
+            break
+
+
+def _org_for_role(d: _Doc, start: int, end: int, role_start: int, role_end: int, clause: str) -> str | None:
+    orgs = [(c, k) for c, k in d.within(start, end, ("Organization",))]
+    if not orgs:
+        return None
+    implied = [(c, k) for c, k in orgs if c.method == "rule:org-implied" and c.start <= role_end and role_start < c.end]
+    if implied:
+        return implied[0][1]
+    before = [(c, k) for c, k in orgs if c.end <= role_start]
+    if before:
+        k = before[-1][1]
+        return _office_for(d, k, d.doc.text[role_end:end]) or k
+    return orgs[0][1]
+
+
+def _office_for(d: _Doc, org_key: str, scope: str) -> str | None:
+    """ "IOM … Coordinator in El Salvador" -> IOM El Salvador, when that office is in the document."""
+    m = re.match(r"\s*(?:in|for)\s+(?:the\s+)?([A-Z][^;.]*)", scope)
+    org = d.entities.get(org_key)
+    if not m or not org:
+        return None
+    offices = {k: e for k, e in d.entities.items() if e.attributes.get("parent_org") == org.attributes.get("org")}
+    words = m.group(1).split(",")
+    # The longest scope first: "for El Salvador, Guatemala and Honduras" before "for El Salvador".
+    for n in range(len(words), 0, -1):
+        scope_key = fold(",".join(words[:n]))
+        for k, e in sorted(offices.items()):
+            if fold(e.label).endswith(scope_key):
+                return k
+    return None
+
+
+def _contacts(d: _Doc, add) -> None:
+    text = d.doc.text
+    for contact in d.doc.contacts:
+        if contact.start < 0 or not contact.office:
+            continue
+        sent = d.doc.sentence_at(contact.start)
+        line_start = text.rfind("\n", 0, contact.start) + 1
+        window_end = text.find("\n", contact.start + len(contact.name))
+        window_end = len(text) if window_end < 0 else window_end
+        # The office is on the contact's line, or on the next line (one field per line).
+        if not d.within(line_start, window_end, ("Organization",)):
+            nxt = text.find("\n", window_end + 1)
+            window_end = len(text) if nxt < 0 else nxt
+        orgs = [(c, k) for c, k in d.mentions if c.cls == "Organization" and (
+            line_start <= c.start < window_end or fold(text[c.start:c.end]) == fold(contact.office))]
+        office = [k for c, k in orgs if fold(contact.office).startswith(fold(text[c.start:c.end]))]
+        target = office[0] if office else (orgs[0][1] if orgs else None)
+        if target:
+            prov_sent = Span(line_start, window_end)
+            add(_person_key(d, contact.start), "affiliatedWith", target, prov_sent, "rule:contact-block", 0.9)
+
+
+def _person_key(d: _Doc, start: int) -> str:
+    for c, k in d.mentions:
+        if c.start == start and c.cls == "Person":
+            return k
+    return ""
+
+
+_FIELD_PREDICATES = {
+    "Budget Amount (USD)": ("budgetAmount", "decimal"), "Budget": ("budgetAmount", "decimal"),
+    "Start Date": ("startDate", "gYear"), "End Date": ("endDate", "gYear"), "Project Status": ("status", "string"),
+    "Project Type": ("projectType", "string"), "Prima ID": ("identifier", "string"),
+    "Projects ID": ("identifier", "string"), "Project Code": ("identifier", "string"), "Coverage": ("coverage", "string"),
+}
+
+
+def _fields(d: _Doc, add) -> None:
+    doc = d.doc
+    title_project = next((k for c, k in d.projects if c.method == "fields:title"), None)
+    if not title_project:
+        return
+    text = doc.text
+    for label, value in sorted(doc.fields.items()):
+        at = text.find(f"{label}: ")
+        if at < 0:
+            continue
+        sent = doc.sentence_at(at)
+        if label in _FIELD_PREDICATES:
+            predicate, datatype = _FIELD_PREDICATES[label]
+            value = value.replace(",", "") if datatype == "decimal" else value
+            if datatype == "gYear" and not re.fullmatch(r"\d{4}", value):
+                m = re.search(r"\b(\d{4})-(\d{2})-(\d{2})\b", value) or re.search(r"\b(\d{4})\b", value)
+                datatype, value = ("date", m.group(0)) if m and "-" in m.group(0) else ("gYear", m.group(0) if m else value)
+            add(title_project, predicate, value, sent, "fields", 1.0, datatype=datatype)
+            if label == "Budget Amount (USD)":
+                add(title_project, "currency", "USD", sent, "fields", 1.0, datatype="string")
+        elif label == "Benefiting Member States":
+            for c, k in d.within(sent.start, sent.end, ("Country",)):
+                add(title_project, "benefits", k, sent, "fields", 1.0)
+        elif label in ("Donor", "Donors"):
+            for c, k in d.within(sent.start, sent.end, ACTOR):
+                add(k, "funds", title_project, sent, "fields", 1.0)
+        elif label == "IDF Region":
+            # Projects listed with an IDF Region are IOM Development Fund projects.
+            _ensure_known(d, "idf")
+            add("FundingSource/idf", "funds", title_project, sent, "fields:idf", 0.95)
+    if {"Prima ID", "IDF Region", "Projects ID"} & set(doc.fields):
+        # Project pages with IOM's own project fields describe IOM projects.
+        _ensure_known(d, "iom")
+        add("Organization/iom", "implements", title_project, doc.sentences[0], "fields:iom-project-page", 0.9)
+
+
+def _ensure_known(d: _Doc, org_id: str) -> None:
+    from kg.gazetteer import load
+
+    org = load().orgs[org_id]
+    key = f"{org.cls}/{org.id}"
+    if key not in d.entities:
+        d.entities[key] = Entity(key=key, cls=org.cls, label=org.name, alt_labels=org.acronyms,
+                                 attributes={"org": org.id, "derived": True})
+
+
+def _hierarchy(d: _Doc, add, ex) -> None:
+    """Offices belong to their organization; places to their department and country (gazetteer)."""
+    for k, e in list(d.entities.items()):
+        parent_org = e.attributes.get("parent_org")
+        if parent_org and parent_org in ex.gaz.orgs:
+            _ensure_known(d, parent_org)
+            first = e.mentions[0] if e.mentions else None
+            if first:
+                add(k, "subOrganizationOf", f"{ex.gaz.orgs[parent_org].cls}/{parent_org}",
+                    d.doc.sentence_at(first.start), "rule:office", 0.9)

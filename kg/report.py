@@ -1,0 +1,48 @@
+"""report.md: what a build read, skipped and produced, and whether the graph validates."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kg.pipeline import BuildResult
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def build_report(result: "BuildResult") -> str:
+    lines = ["# kg build report", ""]
+    lines += [f"Input: {', '.join(_cell(p) for p in result.inputs)}", ""]
+    lines += [f"Documents read: {len(result.documents)}; skipped: {len(result.skipped)}; "
+              f"triples: {len(result.graph)}.", ""]
+    lines += ["## Entities by class", "", "| class | count |", "| --- | ---: |"]
+    lines += [f"| {cls} | {n} |" for cls, n in result.class_counts.items()]
+    lines += ["", "## Relations", "", "| relation | count |", "| --- | ---: |"]
+    lines += [f"| {rel} | {n} |" for rel, n in result.relation_counts.items()]
+    lines += ["", "## Documents", "", "| document | title | kind | sentences | entities | statements |",
+              "| --- | --- | --- | ---: | ---: | ---: |"]
+    for x in sorted(result.extractions, key=lambda x: x.document.source):
+        d = x.document
+        lines.append(f"| {_cell(d.source)} | {_cell(d.title)} | {d.kind} | {len(d.sentences)} | "
+                     f"{sum(1 for e in x.entities if e.mentions)} | {len(x.statements)} |")
+    warned = [(d.source, w) for d in result.documents for w in d.warnings]
+    if warned:
+        lines += ["", "## Warnings", "", "| document | warning |", "| --- | --- |"]
+        lines += [f"| {_cell(s)} | {_cell(w)} |" for s, w in sorted(warned)]
+    lines += ["", "## Skipped", ""]
+    if result.skipped:
+        lines += ["| file | reason |", "| --- | --- |"]
+        lines += [f"| {_cell(s.path)} | {_cell(s.reason)} |" for s in sorted(result.skipped, key=lambda s: s.path)]
+    else:
+        lines.append("None.")
+    lines += ["", "## Validation", ""]
+    v = result.validation
+    if v is None:
+        lines.append("Not run.")
+    else:
+        lines.append(v.summary() + ".")
+        if v.shacl_report:
+            lines += ["", "```", v.shacl_report.strip()[:20000], "```"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,297 @@
+"""Pattern rules over raw text: name phrases, organizations by head word, funds, projects, roles.
+
+Every finder returns `Cand`s with character offsets into the text it was given. The knowledge the
+rules use (head words, role titles, known organizations) comes from the gazetteer's data files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kg.gazetteer import Gazetteer, fold
+
+CAP = r"(?:[A-ZÁÉÍÓÚÑÜ][\w’'\-.]*[\w]|[A-Z]|\d+)"
+_CONNECT = {"of", "for", "on", "and", "the", "de", "del", "la", "las", "los", "y", "in", "to", "against", "with", "their", "its", "at", "&"}
+_WORD = re.compile(r"[\w][\w’'\-.&]*[\w]|[\w&]")
+PROJECT_WORDS = ("project", "programme", "program", "initiative")
+_PROJECT_RE = "|".join(PROJECT_WORDS)
+# Government bodies get the country they belong to in their name ("… of El Salvador").
+GOVERNMENT_HEADS = {"ministry", "vice-ministry", "vice ministry", "viceministry", "secretariat", "undersecretariat",
+                    "under-secretariat", "presidency", "directorate", "government", "national council", "congress",
+                    "national assembly", "legislative assembly", "national police", "supreme court", "ombudsman"}
+
+
+@dataclass
+class Cand:
+    """A candidate mention before overlaps are resolved."""
+
+    start: int
+    end: int
+    cls: str
+    label: str
+    method: str
+    confidence: float
+    attrs: dict = field(default_factory=dict)
+
+
+def name_runs(text: str) -> list[tuple[int, int]]:
+    """Spans of capitalised phrases, with the lowercase connectors names contain ("Council for the …")."""
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    runs: list[tuple[int, int]] = []
+    i = 0
+    while i < len(words):
+        s, e = words[i]
+        if not _is_cap(text[s:e]):
+            i += 1
+            continue
+        j = i
+        k = i + 1
+        while k < len(words):
+            gap = text[words[k - 1][1] : words[k][0]]
+            if gap not in (" ", "-") and not (gap == "’s " or gap == "'s "):
+                break
+            w = text[words[k][0] : words[k][1]]
+            if _is_cap(w):
+                j = k
+                k += 1
+            elif w in _CONNECT and k + 1 < len(words):
+                k += 1
+            else:
+                break
+        runs.append((s, words[j][1]))
+        i = j + 1
+    return runs
+
+
+def _is_cap(word: str) -> bool:
+    return word[:1].isupper() or (word[:1].isdigit() and len(word) <= 6)
+
+
+def split_coordination(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A run like "Ministry of X and the Ministry of Y" split at " and the " / ", "."""
+    parts: list[tuple[int, int]] = []
+    pos = start
+    for m in re.finditer(r",\s+|\s+and\s+the\s+|\s+and\s+(?=[A-Z][\w]+\s+(?:of|for)\b)", text[start:end]):
+        parts.append((pos, start + m.start()))
+        pos = start + m.end()
+    parts.append((pos, end))
+    return [(s, e) for s, e in parts if e > s]
+
+
+def strip_article(text: str, start: int, end: int) -> tuple[int, int]:
+    m = re.match(r"(?:the|The|a|A|an|An)\s+", text[start:end])
+    return (start + m.end(), end) if m else (start, end)
+
+
+def head_orgs(text: str, gaz: Gazetteer) -> list[Cand]:
+    """Organizations named by a head word: "Ministry of Foreign Affairs", "National Council for …"."""
+    heads = sorted(gaz.org_heads, key=len, reverse=True)
+    head_re = re.compile(r"\b(?:" + "|".join(re.escape(h) for h in heads) + r")\b")
+    out: list[Cand] = []
+    for rs, re_ in name_runs(text):
+        for s, e in split_coordination(text, rs, re_):
+            s, e = strip_article(text, s, e)
+            phrase = text[s:e]
+            m = head_re.search(phrase)
+            if not m or len(phrase.split()) < 2 and not phrase.isupper():
+                continue
+            # Trailing connectors and a trailing possessive are not part of the name.
+            phrase = re.sub(r"(?:\s+(?:of|for|and|the|in|to|on))+$", "", phrase)
+            e = s + len(phrase)
+            if fold(phrase) in gaz.place_index and not m:
+                continue
+            role = role_re(gaz).search(phrase)
+            if role and m.start() < role.end():
+                continue  # "IOM Chief of Mission": a role, not an organization ("… Coordinator's Office" is one)
+            cls = gaz.org_heads.get(m.group(0), "Organization")
+            out.append(Cand(s, e, cls, phrase, "rule:org-head", 0.8, {"head": m.group(0)}))
+    return out
+
+
+_CURRENCIES = {"USD", "EUR", "GBP", "CAD", "CHF", "JPY", "MXN", "GTQ", "HNL", "SVC", "COP", "AUD", "SEK", "NOK", "DKK"}
+_ACRONYM_DEF = re.compile(r"\(([A-Z][A-Za-z0-9&\-]{1,14})\)")
+
+
+def acronym_definitions(text: str) -> list[tuple[int, int, int, int]]:
+    """(long start, long end, acronym start, acronym end) for "Long Name (ACR)" in the text."""
+    out = []
+    runs = name_runs(text)
+    for m in _ACRONYM_DEF.finditer(text):
+        acronym = m.group(1)
+        if sum(ch.isupper() for ch in acronym) < 2 or acronym in _CURRENCIES:
+            continue
+        before = text[: m.start()].rstrip()
+        run = next(((s, e) for s, e in runs if e == len(before)), None)
+        if run is None:
+            continue
+        s, e = strip_article(text, *run)
+        # "… Fund (PBF)" after "the United Nation’s": keep the whole possessive run.
+        out.append((s, e, m.start(1), m.end(1)))
+    return out
+
+
+_FUND = re.compile(
+    rf"\b((?:{CAP}(?:’s|'s)?\s+){{0,6}}?(?:[\w\-]+\s+)?(?:Trust Fund|Fund|Facility|Pooled Fund|Window))\b"
+)
+
+
+def funds(text: str, gaz: Gazetteer) -> list[Cand]:
+    """Named funds and facilities: "IOM Development Fund", "IOM's 1035 Facility"."""
+    out = []
+    for rs, re_ in name_runs(text):
+        s, e = strip_article(text, rs, re_)
+        phrase = text[s:e]
+        m = re.search(r"\b(Trust Fund|Fund|Facility|Pooled Fund)\b", phrase)
+        if not m or len(phrase[: m.end()].split()) < 2:
+            continue
+        phrase = phrase[: m.end()]
+        known = gaz.org_index.get(fold(phrase))
+        if known and known.cls != "FundingSource":
+            continue  # UNICEF, IMF …: organizations although "Fund" is in their name
+        label = re.sub(r"^(.+?)(?:’s|'s)\s+", r"\1 ", phrase)
+        out.append(Cand(s, s + len(phrase), "FundingSource", label, "rule:fund-head", 0.85))
+    return out
+
+
+_NAMED_PROJECT = re.compile(
+    rf"(?<![\w])((?:{CAP})(?:[\s\-]+(?:{CAP}|of|for|the|in|and|to|on|de|del|la|y|at))*?)\s+({_PROJECT_RE}|Project|Programme|Program|Initiative)\b"
+)
+_QUOTED_PROJECT = re.compile(
+    rf"\b(?:{_PROJECT_RE})\s+(?:called|entitled|titled|named|known as)\s+[\"“]([^\"”]{{4,150}})[\"”]|[\"“]([^\"”]{{4,150}})[\"”]\s+(?:{_PROJECT_RE})\b",
+    re.I,
+)
+_NOT_PROJECT_NAME = {"the", "this", "that", "a", "an", "new", "pilot", "said"}
+
+
+def named_projects(text: str, gaz: Gazetteer) -> list[Cand]:
+    """Projects with a name: "the Return and Reintegration in the Northern Triangle project"."""
+    out = []
+    for m in _NAMED_PROJECT.finditer(text):
+        s, e = split_coordination(text, m.start(1), m.end(1))[-1]
+        s, e = strip_article(text, s, e)
+        name = text[s:e]
+        # The name is the capitalised phrase that ends right before the keyword.
+        words = name.split()
+        caps = [w for w in words if _is_cap(w)]
+        if len(caps) < 2 or words[0].lower() in _NOT_PROJECT_NAME or not _is_cap(words[-1]):
+            continue
+        if all(gaz.org_index.get(fold(w)) or w.isupper() for w in caps):
+            continue  # "IOM UNHCR project": organizations, not a name
+        keyword = m.group(2)
+        label = f"{name} {keyword}" if keyword[0].isupper() else name
+        end = m.end(2) if keyword[0].isupper() else e
+        out.append(Cand(s, end, "Project", label, "rule:project-name", 0.85))
+    for m in _QUOTED_PROJECT.finditer(text):
+        g = 1 if m.group(1) else 2
+        out.append(Cand(m.start(g), m.end(g), "Project", m.group(g).strip(), "rule:project-quoted", 0.9))
+    return out
+
+
+_UNNAMED_PROJECT = re.compile(
+    rf"\b(?:a|an|A|An)\s+(?:new\s+|first\s+|second\s+|joint\s+|(?:one|two|three|four|five|\d+)[\s-](?:year|month)\s+)*"
+    rf"((?:[A-Z][\w\-]*(?:’s|'s)?\s+)?(?:[a-z\-]+\s+){{0,2}}?(?:pilot\s+)?(?:{_PROJECT_RE}|work plan|action plan))\b"
+    rf"(?P<clause>\s+(?:that|which|to|aimed at|aiming to|for|on|in support of)\s+[^.;:]{{3,160}})?"
+)
+_CLAUSE_END = re.compile(r",|;|\s+as\s+|\s+while\s+|\s+and\s+(?=is|was|will|has)|\s+(?:today|this week|yesterday|on \w+day)\b")
+
+
+def unnamed_projects(text: str) -> list[Cand]:
+    """Projects introduced without a name: "a new IOM pilot project", "a work plan to provide …"."""
+    out = []
+    for m in _UNNAMED_PROJECT.finditer(text):
+        core = m.group(1)
+        if re.search(r"\b(?:funded|financed|supported)\b", core):
+            continue
+        clause = m.group("clause") or ""
+        cut = _CLAUSE_END.search(clause)
+        clause = clause[: cut.start()] if cut else clause
+        if re.search(r"\b(?:is|was|are|were|be|been|as)\s+$", text[max(0, m.start() - 12):m.start()]):
+            continue  # "… is an initiative of …" describes a project named before
+
+        label = (core + clause).strip()
+        label = label[0].upper() + label[1:]
+        # "IOM pilot project": the organization keeps its own mention; the project's starts after it.
+        owner = re.match(r"[A-Z][\w\-]*(?:’s|'s)?\s+", core)
+        start = m.start(1) + (owner.end() if owner else 0)
+        out.append(Cand(start, m.start(1) + len(core), "Project", label, "rule:project-unnamed", 0.7,
+                        {"unnamed": True}))
+    return out
+
+
+_LAUNCH = re.compile(
+    r"\b(?:launched|inaugurated|started|began|kicked off)\s+(?:the|a|an)\s+((?:new\s+)?[a-z][a-z\-]+(?:\s+(?:of|for|and)\s+[a-z][a-z\-]+){0,3}(?:\s+[a-z][a-z\-]+)?)"
+)
+_NOT_LAUNCHED = {"report", "study", "survey", "website", "app", "book", "guide", "call", "appeal", "process",
+                 "campaign", "event", "conference", "meeting", "season", "year", "day", "week", "platform"}
+
+
+def launched_projects(text: str) -> list[Cand]:
+    """What organizations launched, when it is not itself named as a project: "launched the regeneration of …"."""
+    out = []
+    for m in _LAUNCH.finditer(text):
+        phrase = m.group(1)
+        words = phrase.split()
+        if words[0] in PROJECT_WORDS or words[-1] in _NOT_LAUNCHED or words[0] in _NOT_LAUNCHED:
+            continue
+        phrase = re.sub(r"\s+(?:that|which|to)$", "", phrase)
+        label = phrase[0].upper() + phrase[1:]
+        out.append(Cand(m.start(1), m.start(1) + len(phrase), "Project", label, "rule:project-launched", 0.6,
+                        {"unnamed": True}))
+    return out
+
+
+_ROLE_RE: dict[int, re.Pattern] = {}
+
+
+def role_re(gaz: Gazetteer) -> re.Pattern:
+    """The compiled role pattern of a gazetteer, built once."""
+    if id(gaz) not in _ROLE_RE:
+        _ROLE_RE[id(gaz)] = role_regex(gaz)
+    return _ROLE_RE[id(gaz)]
+
+
+def role_regex(gaz: Gazetteer) -> re.Pattern:
+    """Role titles as one pattern, longest first, with the "Acting"/"Deputy" words they may carry."""
+    titles = "|".join(re.escape(t) for t in gaz.roles)
+    return re.compile(rf"\b(?:(?:Acting|Interim|Former|Salvadoran|Guatemalan|Honduran)\s+)?(?:{titles})\b")
+
+
+# Role title -> the body a holder of it heads: "Minister of Labour" -> "Ministry of Labour".
+IMPLIED_BODY = (
+    (re.compile(r"\b(?:Deputy|Vice)[\s-]Minister\s+(of|for)\s+"), "Vice Ministry {0} "),
+    (re.compile(r"(?<!Deputy )(?<!Vice )(?<!Vice-)\bMinister\s+(of|for)\s+"), "Ministry {0} "),
+    (re.compile(r"\bUnder-?[Ss]ecretary\s+(of|for)\s+"), "Undersecretariat {0} "),
+    (re.compile(r"\bSecretary\s+(of|for)\s+"), "Secretariat {0} "),
+    (re.compile(r"\b(?:[Mm]unicipal\s+)?Mayors?\s+(of)\s+"), "Municipality {0} "),
+)
+_EMBASSY = re.compile(r"\bAmbassador\s+of\s+(?:the\s+)?(?P<from>[A-Z][\w ]+?)\s+(?:to|in)\s+(?P<to>[A-Z][\w ]+?)(?=[,;.]|\s+and\b|$)")
+
+
+def implied_bodies(text: str, gaz: Gazetteer) -> list[Cand]:
+    """Organizations implied by a role: "Mayor of Zacatecoluca" -> Municipality of Zacatecoluca."""
+    out = []
+    for pattern, template in IMPLIED_BODY:
+        for m in pattern.finditer(text):
+            rest = text[m.end():]
+            run = next(((s, e) for s, e in name_runs(rest[:120]) if s == 0), None)
+            if run is None:
+                continue
+            parts = split_coordination(rest, *run)
+            plural = "Mayors" in m.group(0) or "mayors" in m.group(0)
+            for n, (os_, oe) in enumerate(parts if plural else parts[:1]):
+                name = re.sub(r"^and\s+", "", rest[os_:oe])
+                os_ = oe - len(name)
+                name = re.sub(r"(?:\s+(?:of|for|and|the|in|to|on))+$", "", name)
+                label = template.format(m.group(1)) + name
+                if template.startswith("Municipality") and not gaz.is_place(name):
+                    continue
+                # The first body's mention covers the title; the others cover their own name.
+                start = m.start() if n == 0 else m.end() + os_
+                out.append(Cand(start, m.end() + os_ + len(name), "Organization", label, "rule:org-implied", 0.75,
+                                {"implied": True, "place_name": name if template.startswith("Municipality") else ""}))
+    for m in _EMBASSY.finditer(text):
+        src, dst = m.group("from").strip(), m.group("to").strip()
+        label = f"Embassy of {'the ' if src.startswith(('United', 'Netherlands')) else ''}{src} in {dst}"
+        out.append(Cand(m.start(), m.end(), "Organization", label, "rule:org-implied", 0.75, {"implied": True}))
+    return out
