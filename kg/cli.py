@@ -46,7 +46,33 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("graph", nargs="?", metavar="GRAPH", help="graph file (default: OUT/graph.ttl)")
     validate.add_argument("--no-owl", action="store_true", help="skip the OWL reasoner")
     validate.set_defaults(func=_validate)
+
+    ev = sub.add_parser("eval", help="precision, recall and F1 of extraction against hand annotations")
+    ev.add_argument("paths", nargs="*", metavar="PATH", help="folders with the annotated documents "
+                    "(default: the sample corpus and eval/docs)")
+    ev.add_argument("--gold", metavar="DIR", default="eval/gold", help="folder of gold JSON files (default: eval/gold)")
+    ev.add_argument("--errors", action="store_true", help="also list every missed and extra entity and relation")
+    ev.set_defaults(func=_eval)
     return parser
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from kg.evaluate import evaluate
+    from kg.settings import SAMPLE_CORPUS
+
+    gold = Path(args.gold)
+    if not gold.is_dir():
+        raise KGError(f"{gold}: no such folder of gold annotations; pass --gold DIR")
+    paths = [Path(p) for p in args.paths] or [SAMPLE_CORPUS, gold.parent / "docs"]
+    results = evaluate(gold, paths)
+    for name, title in (("samples", "Sample corpus (5 documents)"), ("eval", "Written evaluation documents"),
+                        ("all", "All annotated documents")):
+        print(results[name].table(title))
+    if args.errors:
+        print("## Differences\n")
+        for line in results["all"].errors:
+            print(f"- {line}")
+    return 0
 
 
 def _build(args: argparse.Namespace) -> int:
