@@ -69,7 +69,8 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
     extractions = list(_progress(extractor.extract_all(documents), len(documents), progress))
     graph = build_graph(extractions, settings, extractor.gaz)
     validation = validate_graph(graph) if validate else None
-    result = BuildResult(inputs, documents, skipped, extractions, graph, validation)
+    shown = inputs if paths else ["sample-corpus (the five IOM pages bundled with kg)"]
+    result = BuildResult(shown, documents, skipped, extractions, graph, validation)
     if write:
         out = Path(out_dir) if out_dir is not None else settings.out_dir
         outputs = {
