@@ -95,7 +95,7 @@ def extract_with(doc: Document, ents: list[tuple[int, int, str]], ex: Extractor)
         cands.append(Cand(0, len(doc.title), "Project", label, "fields:title", 1.0,
                           {"acronym": acr.group(1) if acr else ""}))
     cands = [_shorten(_qualify(c, text, country, gaz), text) for c in cands if not _ignored(c, doc)]
-    accepted = _resolve_overlaps(cands)
+    accepted = _name_previous(_resolve_overlaps(cands))
     entities, by_span = _entities(doc, accepted, gaz)
     statements = relations.find(doc, accepted, by_span, entities, ex, country)
     return Extraction(document=doc, entities=tuple(sorted(entities.values(), key=lambda e: e.key)),
@@ -319,9 +319,12 @@ def _qualify(c: Cand, text: str, country: Place | None, gaz: Gazetteer) -> Cand:
     if m:
         label = m.group(1)
     head = next((h for h in rules.GOVERNMENT_HEADS if fold(label).startswith(fold(h))), None)
+    written = label
     if head and country and not any(gaz.is_place(w) for w in _tails(label)):
         label = f"{label} of {country.name}"
-    return replace(c, label=label) if label != c.label else c
+    if label == c.label:
+        return c
+    return replace(c, label=label, attrs={**c.attrs, "written": written})
 
 
 _DEFINED = re.compile(r"((?:[A-Z][\w’'\-]*|of|for|the|and|their|its|on|in|de|del|y)(?:\s+(?:[A-Z][\w’'\-]*|of|for|the|and|their|its|on|in|de|del|y))*)\s+\(([A-Z][A-Za-z0-9&\-]{1,14})\)")
@@ -383,6 +386,21 @@ def _resolve_overlaps(cands: list[Cand]) -> list[Cand]:
     return sorted(accepted, key=lambda c: (c.start, c.end, c.label))
 
 
+def _name_previous(accepted: list[Cand]) -> list[Cand]:
+    """ "… launched a project … The project, called “X”": the unnamed project is X."""
+    out = list(accepted)
+    for i, c in enumerate(out):
+        if not c.attrs.get("names_previous"):
+            continue
+        for j in range(i - 1, -1, -1):
+            p = out[j]
+            if p.cls == "Project" and p.attrs.get("unnamed"):
+                attrs = {k: v for k, v in p.attrs.items() if k != "unnamed"}
+                out[j] = replace(p, label=c.label, attrs={**attrs, "described_as": p.label})
+                break
+    return out
+
+
 def _entities(doc: Document, accepted: list[Cand], gaz: Gazetteer) -> tuple[dict[str, Entity], dict[tuple[int, int, str], str]]:
     """Group mentions into entities; returns entities by key and the entity key of each mention span."""
     people = [c for c in accepted if c.cls == "Person"]
@@ -402,8 +420,9 @@ def _entities(doc: Document, accepted: list[Cand], gaz: Gazetteer) -> tuple[dict
         mention = Mention(doc.id, c.start, c.end, doc.text[c.start:c.end], c.cls, c.method, c.confidence)
         old = entities.get(k)
         alts = set(old.alt_labels) if old else set()
-        for extra in (mention.text, c.label, c.attrs.get("acronym", "")):
-            if extra and extra != label and not c.attrs.get("implied"):
+        for extra in (mention.text, c.label, c.attrs.get("acronym", ""), c.attrs.get("written", ""),
+                      c.attrs.get("described_as", "")):
+            if extra and extra != label and (not c.attrs.get("implied") or extra == c.attrs.get("written")):
                 alts.add(" ".join(extra.split()))
         if c.attrs.get("org"):
             alts.update(gaz.orgs[c.attrs["org"]].acronyms)

@@ -85,7 +85,11 @@ def strip_article(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def head_orgs(text: str, gaz: Gazetteer) -> list[Cand]:
-    """Organizations named by a head word: "Ministry of Foreign Affairs", "National Council for …"."""
+    """Organizations named by a head word: "Ministry of Foreign Affairs", "National Council for …".
+
+    The name is the head word, the capitalised words right before it, and what follows it with
+    "of/for/the …" ("Director of the Guatemalan Migration Institute" gives "Guatemalan Migration Institute").
+    """
     heads = sorted(gaz.org_heads, key=len, reverse=True)
     head_re = re.compile(r"\b(?:" + "|".join(re.escape(h) for h in heads) + r")\b")
     out: list[Cand] = []
@@ -94,18 +98,26 @@ def head_orgs(text: str, gaz: Gazetteer) -> list[Cand]:
             s, e = strip_article(text, s, e)
             phrase = text[s:e]
             m = head_re.search(phrase)
-            if not m or len(phrase.split()) < 2 and not phrase.isupper():
-                continue
-            # Trailing connectors and a trailing possessive are not part of the name.
-            phrase = re.sub(r"(?:\s+(?:of|for|and|the|in|to|on))+$", "", phrase)
-            e = s + len(phrase)
-            if fold(phrase) in gaz.place_index and not m:
+            if not m:
                 continue
             role = role_re(gaz).search(phrase)
             if role and m.start() < role.end():
                 continue  # "IOM Chief of Mission": a role, not an organization ("… Coordinator's Office" is one)
+            # Walk back from the head over capitalised words only (connectors end the walk).
+            words = [(w.start(), w.end()) for w in _WORD.finditer(phrase[: m.start()])]
+            start = m.start()
+            for ws, we in reversed(words):
+                word = phrase[ws:we]
+                if not _is_cap(word) or phrase[we:start].strip(" ’'s") not in ("", "-"):
+                    break
+                start = ws
+            name = phrase[start:]
+            name = re.sub(r"(?:\s+(?:of|for|and|the|in|to|on|at|with))+$", "", name)
+            if len(name.split()) < 2 and not name.isupper():
+                continue
+            ns = s + start
             cls = gaz.org_heads.get(m.group(0), "Organization")
-            out.append(Cand(s, e, cls, phrase, "rule:org-head", 0.8, {"head": m.group(0)}))
+            out.append(Cand(ns, ns + len(name), cls, name, "rule:org-head", 0.8, {"head": m.group(0)}))
     return out
 
 
@@ -158,7 +170,8 @@ _NAMED_PROJECT = re.compile(
     rf"(?<![\w])((?:{CAP})(?:[\s\-]+(?:{CAP}|of|for|the|in|and|to|on|de|del|la|y|at))*?)\s+({_PROJECT_RE}|Project|Programme|Program|Initiative)\b"
 )
 _QUOTED_PROJECT = re.compile(
-    rf"\b(?:{_PROJECT_RE})\s+(?:called|entitled|titled|named|known as)\s+[\"“]([^\"”]{{4,150}})[\"”]|[\"“]([^\"”]{{4,150}})[\"”]\s+(?:{_PROJECT_RE})\b",
+    rf"\b(?:{_PROJECT_RE})\b,?\s+(?:called|entitled|titled|named|known as)\s+[\"“]([^\"”]{{4,150}})[\"”]"
+    rf"|[\"“]([^\"”]{{4,150}})[\"”],?\s+(?:(?:a|an|the)\s+(?:new\s+)?(?:[\w-]+\s+){{0,2}})?(?:{_PROJECT_RE})\b",
     re.I,
 )
 _NOT_PROJECT_NAME = {"the", "this", "that", "a", "an", "new", "pilot", "said"}
@@ -184,7 +197,13 @@ def named_projects(text: str, gaz: Gazetteer) -> list[Cand]:
         out.append(Cand(s, end, "Project", label, "rule:project-name", 0.85))
     for m in _QUOTED_PROJECT.finditer(text):
         g = 1 if m.group(1) else 2
-        out.append(Cand(m.start(g), m.end(g), "Project", m.group(g).strip(), "rule:project-quoted", 0.9))
+        name = m.group(g).strip()
+        if len(name.split()) > 12 or not name[:1].isupper():
+            continue  # a quotation, not a name
+        # "The project, called “X”": X names the project introduced just before.
+        names_previous = g == 1 and re.search(r"\b(?:the|this|The|This)\s+$", text[max(0, m.start() - 12):m.start()])
+        out.append(Cand(m.start(g), m.end(g), "Project", name, "rule:project-quoted", 0.9,
+                        {"names_previous": bool(names_previous)}))
     return out
 
 
