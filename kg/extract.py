@@ -21,7 +21,7 @@ from kg.settings import Settings
 PRIORITY = {
     "fields:title": 100, "rule:acronym": 90, "rule:office": 86, "gazetteer:org": 80, "rule:fund-head": 76,
     "rule:project-quoted": 74, "rule:project-name": 72, "rule:org-head": 66, "contact": 62, "rule:person-role": 58,
-    "gazetteer:place": 50, "rule:project-unnamed": 45, "rule:project-launched": 44, "model:person": 40,
+    "gazetteer:place": 50, "rule:place-list": 48, "rule:project-unnamed": 45, "rule:project-launched": 44, "model:person": 40,
     "model:org": 30, "rule:org-implied": 20,
 }
 _PLACE_WORDS = {"Colonia", "Barrio", "Park", "Parque", "Street", "Calle", "Avenida", "Avenue", "Canton", "Cantón",
@@ -78,6 +78,7 @@ def extract_with(doc: Document, ents: list[tuple[int, int, str]], ex: Extractor)
     country = _document_country(doc, gaz)
     cands: list[Cand] = []
     cands += _places(text, doc, gaz, country)
+    cands += _listed_places(text, gaz, cands)
     cands += _known_orgs(text, ex)
     cands += _acronyms(text, gaz, cands)
     cands += rules.head_orgs(text, gaz)
@@ -135,9 +136,9 @@ def _document_country(doc: Document, gaz: Gazetteer) -> Place | None:
     return gaz.places.get(best)
 
 
-_DEPT_BEFORE = re.compile(r"(?:department|departamento|Department)\s+of\s+$")
+_DEPT_BEFORE = re.compile(r"(?:departments?|departamentos?|Departments?|states?|provinces?)\s+of\s+$")
 _DEPT_AFTER = re.compile(r"^\s+(?:department|Department|departamento)\b")
-_MUNI_BEFORE = re.compile(r"(?:municipality|Municipality|city|town|Mayor|mayor|mayors|Mayors|municipio)\s+of\s+(?:the\s+)?$|(?:Mayors?|mayors?)\s+of\s+(?:[A-Z][\w ,]+\s+and\s+|[A-Z][\w ]+,\s+)$")
+_MUNI_BEFORE = re.compile(r"(?:municipality|municipalities|Municipality|city|town|towns|Mayor|mayor|mayors|Mayors|municipio)\s+of\s+(?:the\s+)?$|(?:Mayors?|mayors?)\s+of\s+(?:[A-Z][\w ,]+\s+and\s+|[A-Z][\w ]+,\s+)$")
 
 
 def _places(text: str, doc: Document, gaz: Gazetteer, country: Place | None) -> list[Cand]:
@@ -187,9 +188,37 @@ def _context_class(text: str, start: int, end: int, classes: set[str], previous_
     if "Municipality" in classes:
         if _MUNI_BEFORE.search(before):
             return "Municipality"
+        if previous_cls == "Municipality" and re.fullmatch(r",\s*|,?\s+and\s+", between):
+            return "Municipality"  # "the municipalities of Choluteca, Marcovia and Nacaome"
         if re.match(r"^\s+[–—-]\s", after) and (start == 0 or text[start - 1] == "\n"):
             return "Municipality"  # a dateline names a city
     return None
+
+
+_LIST_INTRO = re.compile(
+    r"\b(?:(?P<muni>municipalit(?:y|ies)|towns?|cities|city|districts?)|(?P<dept>departments?|states?|provinces?))\s+of\s+")
+_NAME = r"[A-ZÁÉÍÓÚÑ][\w’'\-]+(?:\s+(?:de|del|la|las|los|el|y)?\s*[A-ZÁÉÍÓÚÑ][\w’'\-]+){0,3}"
+
+
+def _listed_places(text: str, gaz: Gazetteer, cands: list[Cand]) -> list[Cand]:
+    """Names the gazetteer lacks, listed after "the municipalities of" or "the state of"."""
+    out = []
+    known = {(c.start, c.end) for c in cands if c.method == "gazetteer:place"}
+    for m in _LIST_INTRO.finditer(text):
+        cls = "Municipality" if m.group("muni") else "Department"
+        pos = m.end()
+        while True:
+            name = re.match(_NAME, text[pos:])
+            if not name:
+                break
+            s, e = pos + name.start(), pos + name.end()
+            if (s, e) not in known and not gaz.org_index.get(key(name.group(0))):
+                out.append(Cand(s, e, cls, name.group(0), "rule:place-list", 0.7, {"new_place": True}))
+            sep = re.match(r",\s+(?:and\s+)?|\s+and\s+", text[e:])
+            if not sep:
+                break
+            pos = e + sep.end()
+    return out
 
 
 _KIND_ORDER = {"country": 0, "department": 1, "former_municipality": 2, "municipality": 3, "municipality_2024": 4, "city": 5}

@@ -207,6 +207,8 @@ def assemble(lines: list[str], *, title_hint: str, doc_id: str, source: str) -> 
     if lines and _is_headline(lines[0]) and (not title or " ".join(lines[0].split()) == title):
         title = " ".join(lines.pop(0).split())
     fields, lines = metadata.parse_fields(lines)
+    if not fields and title:
+        fields, lines = metadata.parse_unlabelled_fields(lines, _is_country)
     paragraphs = rejoin(lines)
     contact_at = metadata.find_contact_block(paragraphs)
     # The contact block keeps its lines (name / office / phone) apart: re-split it from the source lines.
@@ -258,6 +260,10 @@ _OFFICE = re.compile(
     r"^(?:[A-Z]{2,}\b|UN\b)|\b(?:Office|Mission|Ministry|Embassy|Agency|Council|Organi[sz]ation|Programme|Program|"
     r"Government|Secretariat|Directorate|Foundation|Association|Institute|Department|Bureau|Coordinator's)\b"
 )
+
+
+def _is_country(text: str) -> bool:
+    return any(p.cls == "Country" for p in gazetteer.load().places_named(text))
 
 
 def is_office(text: str) -> bool:

@@ -11,7 +11,7 @@ from kg.model import Contact
 FIELD_LABELS = (
     "Start Date", "End Date", "Project Status", "Project Type", "Budget Amount (USD)", "Coverage",
     "Year", "IDF Region", "Prima ID", "Projects ID", "Benefiting Member States",
-    "Donor", "Donors", "Implementing Partners", "Partners", "Budget", "Project Code", "Location",
+    "Donor", "Donors", "Implementing Partners", "Partners", "Budget", "Project Code", "Project ID", "Location",
 )
 _LABELS = {label.casefold(): label for label in FIELD_LABELS}
 _MULTI_VALUE = {"Benefiting Member States", "Donors", "Implementing Partners", "Partners", "Location"}
@@ -54,6 +54,67 @@ def parse_fields(lines: list[str]) -> tuple[dict[str, str], list[str]]:
         out.extend(["", f"{label}: {fields[label]}", ""])
         i = j
     return fields, out
+
+
+_STATUS = {"completed", "active", "ongoing", "closed", "pipeline", "suspended", "in progress"}
+_COVERAGE = {"national", "regional", "global", "local", "multi-country", "subnational"}
+
+
+def parse_unlabelled_fields(lines: list[str], is_country) -> tuple[dict[str, str], list[str]]:
+    """Project pages captured without their field labels: the values one per line after the title.
+
+    Values are recognised by their form (years, a status word, an amount, IOM's project codes,
+    country names); the block ends at the first line of prose.
+    """
+    block: list[str] = []
+    for line in lines:
+        value = line.strip()
+        if not value or value == "-":
+            continue
+        if len(value) > 80 or value.endswith("."):
+            break
+        block.append(value)
+    if len(block) < 5 or sum(bool(re.fullmatch(r"(?:19|20)\d\d", v)) for v in block) < 1:
+        return {}, lines
+    fields: dict[str, str] = {}
+    years = [v for v in block if re.fullmatch(r"(?:19|20)\d\d", v)]
+    if years:
+        fields["Start Date"] = years[0]
+    if len(years) > 1:
+        fields["End Date"] = years[1]
+    countries = []
+    for v in block:
+        if v.casefold() in _STATUS:
+            fields.setdefault("Project Status", v)
+        elif v.casefold() in _COVERAGE:
+            fields.setdefault("Coverage", v)
+        elif re.fullmatch(r"(?:USD|US\$)?\s*\d[\d,]*\.\d\d", v):
+            fields.setdefault("Budget Amount (USD)", v.replace("USD", "").replace("US$", "").strip())
+        elif re.fullmatch(r"[A-Z]{2}\d{2}[A-Z]\d{4}", v):
+            fields.setdefault("Prima ID", v)
+        elif re.fullmatch(r"[A-Z]{2}\.\d{3,5}", v):
+            fields.setdefault("Projects ID", v)
+        elif is_country(v):
+            countries.append(v)
+        elif v in years:
+            continue
+        elif "Project Status" in fields and "Project Type" not in fields and not any(ch.isdigit() for ch in v):
+            fields["Project Type"] = v
+        elif "Project Type" in fields and "Donor" not in fields and not any(ch.isdigit() for ch in v):
+            fields["Donor"] = v
+    if countries:
+        fields["Benefiting Member States"] = "; ".join(countries)
+    if len(fields) < 4:
+        return {}, lines
+    # Replace the value lines by "Label: value" lines, as for labelled pages.
+    n = 0
+    rest = list(lines)
+    while rest and n < len(block):
+        if rest[0].strip() and rest[0].strip() != "-":
+            n += 1
+        rest.pop(0)
+    rendered = [f"{label}: {value}" for label, value in fields.items()]
+    return fields, ["", *rendered, "", *rest]
 
 
 def parse_dateline(paragraph: str) -> str:

@@ -313,6 +313,7 @@ def _person_key(d: _Doc, start: int) -> str:
 
 
 _FIELD_PREDICATES = {
+    "Project ID": ("identifier", "string"),
     "Budget Amount (USD)": ("budgetAmount", "decimal"), "Budget": ("budgetAmount", "decimal"),
     "Start Date": ("startDate", "gYear"), "End Date": ("endDate", "gYear"), "Project Status": ("status", "string"),
     "Project Type": ("projectType", "string"), "Prima ID": ("identifier", "string"),
@@ -344,14 +345,18 @@ def _fields(d: _Doc, add) -> None:
             for c, k in d.within(sent.start, sent.end, ("Country",)):
                 add(title_project, "benefits", k, sent, "fields", 1.0)
         elif label in ("Donor", "Donors"):
+            for c, k in d.within(sent.start, sent.end, ("Country",)):
+                actor = _actor_key(d, c, k, None)
+                if actor:
+                    add(actor, "funds", title_project, sent, "fields", 1.0)
             for c, k in d.within(sent.start, sent.end, ACTOR):
                 add(k, "funds", title_project, sent, "fields", 1.0)
         elif label == "IDF Region":
             # Projects listed with an IDF Region are IOM Development Fund projects.
             _ensure_known(d, "idf")
             add("FundingSource/idf", "funds", title_project, sent, "fields:idf", 0.95)
-    if {"Prima ID", "IDF Region", "Projects ID"} & set(doc.fields):
-        # Project pages with IOM's own project fields describe IOM projects.
+    if doc.kind == "project_page":
+        # The project pages kg reads are IOM's (iom.int): they describe IOM projects.
         _ensure_known(d, "iom")
         add("Organization/iom", "implements", title_project, doc.sentences[0], "fields:iom-project-page", 0.9)
 
