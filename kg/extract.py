@@ -197,7 +197,6 @@ def _context_class(text: str, start: int, end: int, classes: set[str], previous_
 
 _LIST_INTRO = re.compile(
     r"\b(?:(?P<muni>municipalit(?:y|ies)|towns?|cities|city|districts?)|(?P<dept>departments?|states?|provinces?))\s+of\s+")
-_NAME = r"[A-ZÁÉÍÓÚÑ][\w’'\-]+(?:\s+(?:de|del|la|las|los|el|y)?\s*[A-ZÁÉÍÓÚÑ][\w’'\-]+){0,3}"
 
 
 def _listed_places(text: str, gaz: Gazetteer, cands: list[Cand]) -> list[Cand]:
@@ -206,18 +205,10 @@ def _listed_places(text: str, gaz: Gazetteer, cands: list[Cand]) -> list[Cand]:
     known = {(c.start, c.end) for c in cands if c.method == "gazetteer:place"}
     for m in _LIST_INTRO.finditer(text):
         cls = "Municipality" if m.group("muni") else "Department"
-        pos = m.end()
-        while True:
-            name = re.match(_NAME, text[pos:])
-            if not name:
-                break
-            s, e = pos + name.start(), pos + name.end()
-            if (s, e) not in known and not gaz.org_index.get(key(name.group(0))):
-                out.append(Cand(s, e, cls, name.group(0), "rule:place-list", 0.7, {"new_place": True}))
-            sep = re.match(r",\s+(?:and\s+)?|\s+and\s+", text[e:])
-            if not sep:
-                break
-            pos = e + sep.end()
+        for s, e in rules.list_spans(text, m.end()):
+            name = text[s:e]
+            if (s, e) not in known and not gaz.org_index.get(key(name)):
+                out.append(Cand(s, e, cls, name, "rule:place-list", 0.7, {"new_place": True}))
     return out
 
 
@@ -310,7 +301,8 @@ def _people(text: str, doc: Document, ents: list[tuple[int, int, str]], ex: Extr
             continue
         if ex.gaz.is_place(name) or key(name) in ex.gaz.org_index or name.isupper():
             continue
-        out.append(Cand(s, e, "Person", name, "model:person", 0.7 if len(words) > 1 else 0.5))
+        s, name = _with_first_name(text, s, name, ex)
+        out.append(Cand(s, e, "Person", name, "model:person", 0.7 if len(name.split()) > 1 else 0.5))
     # Names right after a role title that the model missed: "Ambassador Manes".
     for m in ex.role_re.finditer(text):
         after = re.match(r",?\s+((?:[A-ZÁÉÍÓÚÑ][\w’'\-]+)(?:\s+[A-ZÁÉÍÓÚÑ][\w’'\-]+){0,3})", text[m.end():])
@@ -320,6 +312,19 @@ def _people(text: str, doc: Document, ents: list[tuple[int, int, str]], ex: Extr
             if not (ex.gaz.is_place(name) or any(w in _NOT_NAME_WORDS or w in ex.gaz.acronyms for w in name.split())):
                 out.append(Cand(s, s + len(name), "Person", name, "rule:person-role", 0.6, {"surname_only": len(name.split()) == 1}))
     return out
+
+
+def _with_first_name(text: str, s: int, name: str, ex: Extractor) -> tuple[int, str]:
+    """The model sometimes drops a first name: "…, Isabel [Carrasco Mendoza]" gives the whole name."""
+    base = max(0, s - 40)
+    m = re.search(r"(?:^|[,;:(]\s+|\b(?:said|by|and|explained|added)\s+)([A-ZÁÉÍÓÚÑ][a-záéíóúñü]+)\s$", text[base:s])
+    if not m:
+        return s, name
+    word = m.group(1)
+    if word in _NOT_NAME_WORDS or ex.gaz.is_place(word) or word in ex.gaz.acronyms or ex.role_re.fullmatch(word) \
+            or word in {"The", "In", "On", "At", "For", "With", "According", "Meanwhile", "Mentors", "Representatives"}:
+        return s, name
+    return base + m.start(1), text[base + m.start(1):s] + name
 
 
 def _model_orgs(ents, text: str, gaz: Gazetteer) -> list[Cand]:
@@ -419,13 +424,20 @@ def _name_previous(accepted: list[Cand]) -> list[Cand]:
     """ "… launched a project … The project, called “X”": the unnamed project is X."""
     out = list(accepted)
     for i, c in enumerate(out):
-        if not c.attrs.get("names_previous"):
+        if c.cls != "Project":
             continue
-        for j in range(i - 1, -1, -1):
+        targets = []
+        if c.attrs.get("names_previous") or c.attrs.get("apposition"):
+            targets = [j for j in range(i - 1, -1, -1) if c.start - out[j].end < 250]
+        if c.attrs.get("names_next"):
+            targets += [j for j in range(i + 1, len(out)) if out[j].start - c.end < 60]
+        for j in targets:
             p = out[j]
             if p.cls == "Project" and p.attrs.get("unnamed"):
                 attrs = {k: v for k, v in p.attrs.items() if k != "unnamed"}
                 out[j] = replace(p, label=c.label, attrs={**attrs, "described_as": p.label})
+                break
+            if p.cls == "Project":
                 break
     return out
 

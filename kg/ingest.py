@@ -214,10 +214,11 @@ def assemble(lines: list[str], *, title_hint: str, doc_id: str, source: str) -> 
     # The contact block keeps its lines (name / office / phone) apart: re-split it from the source lines.
     contact_lines = _contact_lines(lines, paragraphs[contact_at]) if contact_at < len(paragraphs) else []
     body = paragraphs[:contact_at]
+    text = "\n".join([title, *body, *contact_lines]) if title else "\n".join([*body, *contact_lines])
     if not title and body:
+        # No headline (e.g. "Date Publish:" captures): the first sentence names the document, not the text.
         first = split_sentences(body[0])
         title = body[0][first[0].start : first[0].end][:150] if first else ""
-    text = "\n".join([title, *body, *contact_lines]) if title else "\n".join([*body, *contact_lines])
     if len(" ".join(body).split()) < 3:
         raise InputError(source, "no usable text (only navigation, markup or a title)")
     contacts = metadata.parse_contacts(contact_lines, is_office, gazetteer.load().is_place) if contact_lines else ()

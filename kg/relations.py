@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from kg.extract import Extractor
 
 ACTOR = ("Organization", "FundingSource")
-_ANAPHOR = re.compile(r"\b(?:the|this|that|its|our)\s+(project|programme|program|initiative|component|work plan|pilot)\b", re.I)
+_ANAPHOR = re.compile(r"\b(?:the|this|that|its|our)\s+(?:new\s+|pilot\s+|\w+-(?:year|month)\s+)?(project|programme|program|initiative|component|work plan|pilot|response)\b|^(It)\s", re.I)
 _FUNDED_BY = re.compile(r"\b(?:co-)?(?:financed|funded|sponsored|financially supported|paid for|made possible)\s+(?:thanks\s+to\s+|by|through)\b", re.I)
 _FUNDS_FROM = re.compile(
     r"\b(?:with\s+(?:the\s+)?(?:funds|funding|financing|financial support|support|a grant|a contribution|contributions)\s+(?:from|of)"
@@ -29,7 +29,7 @@ _PARTNERSHIP = re.compile(r"\bin\s+(?:partnership|cooperation|collaboration|alli
 _LAUNCH_VERB = re.compile(r"\b(?:launched|presented|inaugurated|unveiled|started|began|kicked off|will implement|implements|is implementing|are implementing|will carry out|is carrying out|are carrying out)\b")
 _BENEFIT = re.compile(
     r"\b(?:benefit(?:s|ed|ing)?|beneficiar(?:y|ies)|target(?:s|ing)?|will reach|take[s]? place|implemented in|carried out in|"
-    r"in the municipalit(?:y|ies) of|facilities|construction|(?:the|infrastructure|construction|public|these) works)\b", re.I)
+    r"in the municipalit(?:y|ies) of|in the departments? of|facilities being|(?:the|infrastructure|construction|public|these) works)\b", re.I)
 _SUPPORT_TO = re.compile(r"\b(?:technical\s+)?(?:support|assistance|assist|strengthen|help)\s+(?:to\s+)?(?:the\s+)?$", re.I)
 _DONOR_KINDS = {"donor_agency", "donor_government_body", "fund", "bank"}
 
@@ -44,6 +44,7 @@ class _Doc:
         self.projects = [(c, k) for c, k in self.mentions if c.cls == "Project"]
         unnamed_first = sorted(self.projects, key=lambda ck: (ck[0].method != "fields:title", ck[0].start))
         self.main_project = unnamed_first[0][1] if unnamed_first else None
+        self.first_unnamed = next((k for c, k in self.projects if entities[k].attributes.get("unnamed")), None)
 
     def within(self, start: int, end: int, classes: tuple[str, ...] | None = None):
         return [(c, k) for c, k in self.mentions if start <= c.start and c.end <= end and (classes is None or c.cls in classes)]
@@ -56,12 +57,17 @@ class _Doc:
         text = self.doc.text[sent.start:pos]
         anaphors = list(_ANAPHOR.finditer(text))
         if anaphors:
-            if anaphors[-1].group(1).lower() == "component":
-                return self.main_project
+            if (anaphors[-1].group(1) or "").lower() == "component":
+                return self.first_unnamed or self.main_project
             earlier = [(c, k) for c, k in self.projects if c.end <= sent.start + anaphors[-1].start()]
             return earlier[-1][1] if earlier else self.main_project
         after = [(c, k) for c, k in self.projects if pos <= c.start and c.end <= sent.end]
         return after[0][1] if after else None
+
+    def only_project(self) -> str | None:
+        """The document's project when it describes just one."""
+        keys = {k for _, k in self.projects}
+        return next(iter(keys)) if len(keys) == 1 else None
 
 
 def find(doc: Document, cands: list[Cand], by_span: dict, entities: dict[str, Entity], ex: "Extractor",
@@ -83,6 +89,14 @@ def find(doc: Document, cands: list[Cand], by_span: dict, entities: dict[str, En
         _benefits(d, sent, add)
         _affiliations(d, sent, add, ex)
     _contacts(d, add)
+    for st in list(out.values()):
+        parent = d.entities.get(st.subject, None)
+        if st.predicate == "implements" and parent and parent.attributes.get("parent_org"):
+            org = ex.gaz.orgs.get(parent.attributes["parent_org"])
+            if org:
+                _ensure_known(d, org.id)
+                sent = Span(st.provenance.start, st.provenance.end)
+                add(f"{org.cls}/{org.id}", "implements", st.obj, sent, "inference:office-of", 0.75)
     _hierarchy(d, add, ex)
     return sorted(out.values(), key=lambda s: (s.subject, s.predicate, s.obj, s.qualifier, s.provenance.start))
 
@@ -130,7 +144,7 @@ def _funds(d: _Doc, sent: Span, add, ex) -> None:
     text = d.doc.text
     for pattern, method in ((_FUNDED_BY, "rule:funded-by"), (_FUNDS_FROM, "rule:funds-from")):
         for m in pattern.finditer(text, sent.start, sent.end):
-            project = d.project_at(sent, m.start())
+            project = d.project_at(sent, m.start()) or d.only_project()
             if project:
                 for funder in _list_after(d, sent, m.end(), ex):
                     add(funder, "funds", project, sent, method, 0.85)
@@ -197,7 +211,7 @@ def _benefits(d: _Doc, sent: Span, add) -> None:
             for k in _finest(d, places):
                 add(project, "benefits", k, sent, "rule:benefit-places", 0.75)
             if m.group(0).lower().startswith("benefit"):
-                for c, k in d.within(m.end(), sent.end, ("Organization",)):
+                for k in _list_after(d, sent, m.end(), None, classes=("Organization",)):
                     add(project, "benefits", k, sent, "rule:benefit-orgs", 0.7)
     for c, k in d.within(sent.start, sent.end, ("Organization",)):
         if _SUPPORT_TO.search(text[max(sent.start, c.start - 40):c.start]) and re.match(
@@ -213,13 +227,7 @@ def _finest(d: _Doc, places: list[tuple[Cand, str]]) -> list[str]:
     ids = {d.entities[k].attributes.get("place") for k in keys}
     from kg.gazetteer import load
     gaz = load()
-    covered = set()
-    for pid in ids:
-        place = gaz.places.get(pid or "")
-        while place is not None and place.parents:
-            covered.update(place.parents)
-            covered.add(place.country)
-            place = gaz.places.get(place.parents[0])
+    covered = {gaz.places[pid].country for pid in ids if pid in gaz.places}
     return [k for k in keys if d.entities[k].attributes.get("place") not in covered]
 
 
@@ -262,7 +270,7 @@ def _org_for_role(d: _Doc, start: int, end: int, role_start: int, role_end: int,
     before = [(c, k) for c, k in orgs if c.end <= role_start]
     if before:
         k = before[-1][1]
-        return _office_for(d, k, d.doc.text[role_end:end]) or k
+        return _office_for(d, k, d.doc.text[role_end:end]) or _scope_office(d, k, before[-1][0], d.doc.text[role_end:end]) or k
     return orgs[0][1]
 
 
@@ -281,6 +289,29 @@ def _office_for(d: _Doc, org_key: str, scope: str) -> str | None:
             if fold(e.label).endswith(scope_key):
                 return k
     return None
+
+
+def _scope_office(d: _Doc, org_key: str, org_cand: Cand, scope: str) -> str | None:
+    """ "IOM Chief of Mission for El Salvador, Guatemala and Honduras": the office for those countries."""
+    from kg.gazetteer import load
+
+    org = d.entities.get(org_key)
+    acronym = d.doc.text[org_cand.start:org_cand.end]
+    if not org or not org.attributes.get("org") or not acronym.isupper():
+        return None
+    m = re.match(r"\s*(?:in|for)\s+((?:the\s+)?[A-Z][^;.]*?)(?=\s*[;.]|,\s*[A-Z][a-z]+\s+[A-Z]|$)", scope)
+    if not m:
+        return None
+    countries = [name.strip() for name in re.split(r",\s*|\s+and\s+", m.group(1)) if name.strip()]
+    gaz = load()
+    if not countries or not all(any(p.cls == "Country" for p in gaz.places_named(c)) for c in countries):
+        return None
+    label = f"{acronym} " + (", ".join(countries[:-1]) + " and " + countries[-1] if len(countries) > 1 else countries[0])
+    key = f"Organization/{'-'.join(fold(label).split())}"
+    if key not in d.entities:
+        d.entities[key] = Entity(key=key, cls="Organization", label=label,
+                                 attributes={"parent_org": org.attributes["org"], "derived": True})
+    return key
 
 
 def _contacts(d: _Doc, add) -> None:

@@ -171,9 +171,11 @@ _NAMED_PROJECT = re.compile(
 )
 _QUOTED_PROJECT = re.compile(
     rf"\b(?:{_PROJECT_RE})\b,?\s+(?:called|entitled|titled|named|known as)\s+[\"“]([^\"”]{{4,150}})[\"”]"
-    rf"|[\"“]([^\"”]{{4,150}})[\"”],?\s+(?:(?:a|an|the)\s+(?:new\s+)?(?:[\w-]+\s+){{0,2}})?(?:{_PROJECT_RE})\b",
+    rf"|[\"“]([^\"”]{{4,150}})[\"”](?:\s*\([^)]{{1,60}}\))?,?\s+(?:(?:a|an|the)\s+(?:new\s+)?(?:[\w-]+\s+){{0,2}})?(?:{_PROJECT_RE})\b",
     re.I,
 )
+_ROLE_AFTER = re.compile(r"\s+(?:coordinator|officer|manager|director|assistant|staff|team|site|area|document|"
+                         r"proposal|cycle|management|portfolio|partners?|beneficiar(?:y|ies)|activities)\b", re.I)
 _NOT_PROJECT_NAME = {"the", "this", "that", "a", "an", "new", "pilot", "said"}
 
 
@@ -187,7 +189,8 @@ def named_projects(text: str, gaz: Gazetteer) -> list[Cand]:
         # The name is the capitalised phrase that ends right before the keyword.
         words = name.split()
         caps = [w for w in words if _is_cap(w)]
-        if len(caps) < 2 or words[0].lower() in _NOT_PROJECT_NAME or not _is_cap(words[-1]):
+        if len(caps) < 2 or words[0].lower() in _NOT_PROJECT_NAME or not _is_cap(words[-1]) \
+                or words[-1].endswith(("’s", "'s")) or _ROLE_AFTER.match(text, m.end(2)):
             continue
         if all(gaz.org_index.get(fold(w)) or w.isupper() for w in caps):
             continue  # "IOM UNHCR project": organizations, not a name
@@ -203,14 +206,24 @@ def named_projects(text: str, gaz: Gazetteer) -> list[Cand]:
         # "The project, called “X”": X names the project introduced just before.
         names_previous = g == 1 and re.search(r"\b(?:the|this|The|This)\s+$", text[max(0, m.start() - 12):m.start()])
         out.append(Cand(m.start(g), m.end(g), "Project", name, "rule:project-quoted", 0.9,
-                        {"names_previous": bool(names_previous)}))
+                        {"names_previous": bool(names_previous), "names_next": g == 2}))
+    # An apposition names a described project: "IOM's project to reduce …, “X” (…), began …".
+    for m in re.finditer(r",\s+[\"“]([^\"”]{3,80})[\"”](?:\s*\([^)]{1,60}\))?,", text):
+        name = m.group(1).strip()
+        if name[:1].isupper() and len(name.split()) <= 8:
+            out.append(Cand(m.start(1), m.end(1), "Project", name, "rule:project-quoted", 0.8, {"apposition": True}))
     return out
 
 
 _UNNAMED_PROJECT = re.compile(
     rf"\b(?:a|an|A|An)\s+(?:new\s+|first\s+|second\s+|joint\s+|(?:one|two|three|four|five|\d+)[\s-](?:year|month)\s+)*"
-    rf"((?:[A-Z][\w\-]*(?:’s|'s)?\s+)?(?:[a-z\-]+\s+){{0,2}}?(?:pilot\s+)?(?:{_PROJECT_RE}|work plan|action plan))\b"
+    rf"((?:[A-Z][\w\-]*(?:’s|'s)?\s+)?(?:[a-z\-]+\s+){{0,2}}?(?:pilot\s+)?(?:{_PROJECT_RE}|work plan|action plan|emergency response|humanitarian response))\b"
     rf"(?P<clause>\s+(?:that|which|to|aimed at|aiming to|for|on|in support of)\s+[^.;:]{{3,160}})?"
+)
+# "IOM's project to reduce …": a project introduced by its owner rather than an article.
+_OWNED_PROJECT = re.compile(
+    rf"(?<=[A-Za-z]’s |[A-Za-z]'s )((?:new\s+|pilot\s+)*(?:{_PROJECT_RE}))\b"
+    rf"(?P<clause>\s+(?:to|that|which|aimed at|for)\s+[^.;:]{{3,160}})"
 )
 _CLAUSE_END = re.compile(r",|;|\s+as\s+|\s+while\s+|\s+and\s+(?=is|was|will|has)|\s+(?:today|this week|yesterday|on \w+day)\b")
 
@@ -218,7 +231,9 @@ _CLAUSE_END = re.compile(r",|;|\s+as\s+|\s+while\s+|\s+and\s+(?=is|was|will|has)
 def unnamed_projects(text: str) -> list[Cand]:
     """Projects introduced without a name: "a new IOM pilot project", "a work plan to provide …"."""
     out = []
-    for m in _UNNAMED_PROJECT.finditer(text):
+    for m in list(_UNNAMED_PROJECT.finditer(text)) + list(_OWNED_PROJECT.finditer(text)):
+        if _ROLE_AFTER.match(text, m.end(1)):
+            continue  # "a project coordinator"
         core = m.group(1)
         if re.search(r"\b(?:funded|financed|supported)\b", core):
             continue
@@ -273,7 +288,7 @@ def role_re(gaz: Gazetteer) -> re.Pattern:
 def role_regex(gaz: Gazetteer) -> re.Pattern:
     """Role titles as one pattern, longest first, with the "Acting"/"Deputy" words they may carry."""
     titles = "|".join(re.escape(t) for t in gaz.roles)
-    return re.compile(rf"\b(?:(?:Acting|Interim|Former|Salvadoran|Guatemalan|Honduran)\s+)?(?:{titles})\b")
+    return re.compile(rf"\b(?:(?:Acting|Interim|Former|Salvadoran|Guatemalan|Honduran)\s+)?(?:{titles})\b", re.I)
 
 
 # Role title -> the body a holder of it heads: "Minister of Labour" -> "Ministry of Labour".
@@ -287,6 +302,23 @@ IMPLIED_BODY = (
 _EMBASSY = re.compile(r"\bAmbassador\s+of\s+(?:the\s+)?(?P<from>[A-Z][\w ]+?)\s+(?:to|in)\s+(?P<to>[A-Z][\w ]+?)(?=[,;.]|\s+and\b|$)")
 
 
+LIST_NAME = re.compile(r"[A-ZÁÉÍÓÚÑ][\w’'\-]+(?:\s+(?:de|del|la|las|los|el|y)?\s*[A-ZÁÉÍÓÚÑ][\w’'\-]+){0,3}")
+
+
+def list_spans(text: str, pos: int) -> list[tuple[int, int]]:
+    """Spans of the capitalised names in a list starting at `pos`: "A, B and C"."""
+    spans = []
+    while True:
+        name = LIST_NAME.match(text, pos)
+        if not name:
+            return spans
+        spans.append((name.start(), name.end()))
+        sep = re.match(r",\s+(?:and\s+)?|\s+and\s+", text[name.end():])
+        if not sep:
+            return spans
+        pos = name.end() + sep.end()
+
+
 def implied_bodies(text: str, gaz: Gazetteer) -> list[Cand]:
     """Organizations implied by a role: "Mayor of Zacatecoluca" -> Municipality of Zacatecoluca."""
     out = []
@@ -296,14 +328,13 @@ def implied_bodies(text: str, gaz: Gazetteer) -> list[Cand]:
             run = next(((s, e) for s, e in name_runs(rest[:120]) if s == 0), None)
             if run is None:
                 continue
-            parts = split_coordination(rest, *run)
-            plural = "Mayors" in m.group(0) or "mayors" in m.group(0)
-            for n, (os_, oe) in enumerate(parts if plural else parts[:1]):
-                name = re.sub(r"^and\s+", "", rest[os_:oe])
-                os_ = oe - len(name)
-                name = re.sub(r"(?:\s+(?:of|for|and|the|in|to|on))+$", "", name)
+            parts = split_coordination(rest, *run)[:1]
+            if "Mayors" in m.group(0) or "mayors" in m.group(0):
+                parts = list_spans(rest, 0)  # "Mayors of San Miguel, Usulután and Zacatecoluca"
+            for n, (os_, oe) in enumerate(parts):
+                name = re.sub(r"(?:\s+(?:of|for|and|the|in|to|on))+$", "", rest[os_:oe])
                 label = template.format(m.group(1)) + name
-                if template.startswith("Municipality") and not gaz.is_place(name):
+                if template.startswith("Municipality") and (len(name.split()) > 4 or gaz.org_index.get(fold(name))):
                     continue
                 # The first body's mention covers the title; the others cover their own name.
                 start = m.start() if n == 0 else m.end() + os_
