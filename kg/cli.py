@@ -47,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--no-owl", action="store_true", help="skip the OWL reasoner")
     validate.set_defaults(func=_validate)
 
+    explain = sub.add_parser("explain", help="an entity's classes, labels and relations with their evidence sentences")
+    explain.add_argument("name", metavar="NAME", help="a label, other label or acronym (\"PBF\", \"Peraza\")")
+    explain.add_argument("--graph", metavar="FILE", help="graph file (default: OUT/graph.ttl)")
+    explain.set_defaults(func=_explain)
+
     ev = sub.add_parser("eval", help="precision, recall and F1 of extraction against hand annotations")
     ev.add_argument("paths", nargs="*", metavar="PATH", help="folders with the annotated documents "
                     "(default: the sample corpus and eval/docs)")
@@ -54,6 +59,15 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--errors", action="store_true", help="also list every missed and extra entity and relation")
     ev.set_defaults(func=_eval)
     return parser
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from kg.explain import explain
+    from kg.pipeline import load_graph
+
+    graph = load_graph(Path(args.graph) if args.graph else Settings.from_env().out_dir / "graph.ttl")
+    print("\n\n".join(e.text() for e in explain(graph, args.name)))
+    return 0
 
 
 def _eval(args: argparse.Namespace) -> int:

@@ -133,6 +133,9 @@ def _text_lines(text: str) -> tuple[str, list[str]]:
     return "", normalise(text).split("\n")
 
 
+_LIST_ITEM = re.compile(r"^\s*(?:[-+*]|\d{1,3}[.)])\s+")
+
+
 def _markdown_lines(text: str) -> tuple[str, list[str]]:
     title = ""
     lines: list[str] = []
@@ -150,6 +153,8 @@ def _markdown_lines(text: str) -> tuple[str, list[str]]:
         line = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line)
         line = re.sub(r"(\*\*|__|\*|`)", "", line)
         line = re.sub(r"^(?:>\s*)+|^[-+]\s+", "", line)
+        if _LIST_ITEM.match(raw) and lines and lines[-1]:
+            lines.append("")
         if heading:
             text_ = re.sub(r"#{1,6}\s+", "", line).strip()
             if not title:
@@ -157,7 +162,9 @@ def _markdown_lines(text: str) -> tuple[str, list[str]]:
             lines.extend(["", text_, ""])
         elif not line:
             lines.append("")
-        elif lines and lines[-1] and not raw.lstrip().startswith(("-", "+", "* ")) and not in_code:
+        elif _LIST_ITEM.match(raw):
+            lines.extend([line, ""])  # each list item is a paragraph of its own
+        elif lines and lines[-1] and not in_code:
             lines[-1] = f"{lines[-1]} {line}"  # soft line break inside a Markdown paragraph
         else:
             lines.append(line)

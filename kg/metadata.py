@@ -53,6 +53,9 @@ def parse_fields(lines: list[str]) -> tuple[dict[str, str], list[str]]:
         fields[label] = "; ".join(values)
         out.extend(["", f"{label}: {fields[label]}", ""])
         i = j
+    if len(fields) < 3:
+        # One heading that happens to be a field's name ("Partners") does not make a project page.
+        return {}, lines
     return fields, out
 
 

@@ -104,7 +104,7 @@ def load_graph(path: str | Path) -> Graph:
     if fmt is None:
         raise GraphFileError(f"{path}: unknown graph format '{path.suffix}'; expected one of {', '.join(sorted(formats))}")
     if not path.exists():
-        raise GraphFileError(f"{path}: no such file; run `kg build` first or pass --graph FILE")
+        raise GraphFileError(f"{path}: no such file; run `kg build` first or name an existing graph file")
     graph = Graph()
     try:
         graph.parse(path, format=fmt)

@@ -1,0 +1,220 @@
+"""The graph a build produces, its files (deterministic, parseable) and atomic writes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.compare import graph_diff, isomorphic, to_isomorphic
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
+
+from kg.ontology import KG, load_ontology
+from kg.serialize import write_atomic
+
+RELATIONS = (KG.funds, KG.implements, KG.benefits, KG.affiliatedWith, KG.subOrganizationOf, KG.partOf)
+ENTITY_CLASSES = (KG.Organization, KG.Person, KG.Project, KG.FundingSource, KG.Municipality, KG.Department,
+                  KG.Country)
+OUTPUTS = ("graph.ttl", "graph.jsonld", "report.md")
+# rdflib's own JSON-LD parser uses its deprecated ConjunctiveGraph internally.
+pytestmark = pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
+
+
+# --- The graph ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("relation", RELATIONS, ids=lambda r: str(r).rsplit("#", 1)[-1])
+def test_every_relation_triple_has_evidence(build_result, relation):
+    g = build_result.graph
+    pairs = list(g.subject_objects(relation))
+    assert pairs, f"no {relation} triple in the sample graph"
+    for s, o in pairs:
+        evidence = [e for e in g.subjects(RDF.subject, s)
+                    if (e, RDF.type, KG.Evidence) in g and (e, RDF.predicate, relation) in g and (e, RDF.object, o) in g]
+        assert evidence, f"no kg:Evidence for {s} {relation} {o}"
+        for e in evidence:
+            sources = list(g.objects(e, PROV.wasDerivedFrom))
+            assert sources and all(isinstance(src, URIRef) for src in sources), e
+            assert g.value(e, KG.method) is not None, e
+            assert 0 <= g.value(e, KG.confidence).toPython() <= 1, e
+
+
+def test_every_evidence_record_states_a_triple_of_the_graph(build_result):
+    g = build_result.graph
+    records = list(g.subjects(RDF.type, KG.Evidence))
+    assert len(records) > 50
+    for e in records:
+        triple = (g.value(e, RDF.subject), g.value(e, RDF.predicate), g.value(e, RDF.object))
+        assert None not in triple, e
+        assert triple in g, f"{e} states a triple that is not in the graph: {triple}"
+
+
+def test_evidence_sentences_are_the_document_text(build_result):
+    g = build_result.graph
+    from kg.build import document_iri
+    from kg.settings import Settings
+
+    docs = {document_iri(d.id, Settings.from_env().base_iri): d for d in build_result.documents}
+    n = 0
+    for e, d in g.subject_objects(KG.evidenceDocument):
+        doc = docs[d]
+        start, end = g.value(e, KG.startOffset).toPython(), g.value(e, KG.endOffset).toPython()
+        assert doc.text[start:end] == str(g.value(e, KG.sentence)), e
+        assert (e, PROV.wasDerivedFrom, d) in g
+        n += 1
+    assert n > 50
+
+
+def test_no_blank_nodes(build_result):
+    blanks = [t for t in build_result.graph if any(isinstance(x, BNode) for x in t)]
+    assert blanks == []
+
+
+def test_entities_are_iris_under_the_base(build_result):
+    from kg.settings import Settings
+
+    base = Settings.from_env().base_iri
+    g = build_result.graph
+    for cls in ENTITY_CLASSES:
+        members = list(g.subjects(RDF.type, cls))
+        assert members, cls
+        for s in members:
+            assert isinstance(s, URIRef) and str(s).startswith(base), s
+            assert " " not in str(s)
+
+
+def test_mentioned_entities_have_labels(build_result):
+    g = build_result.graph
+    mentioned = set(g.subjects(KG.mentionedIn, None))
+    assert len(mentioned) > 30
+    for s in mentioned:
+        assert g.value(s, RDFS.label) is not None, s
+        assert len(list(g.objects(s, SKOS.prefLabel))) == 1, s
+        assert any((s, RDF.type, cls) in g for cls in ENTITY_CLASSES), s
+        assert all((d, RDF.type, KG.Document) in g for d in g.objects(s, KG.mentionedIn)), s
+
+
+def test_document_nodes(build_result, readme_titles):
+    g = build_result.graph
+    documents = list(g.subjects(RDF.type, KG.Document))
+    assert len(documents) == 5
+    titles = set()
+    for d in documents:
+        [path] = list(g.objects(d, KG.sourcePath))
+        [title] = list(g.objects(d, DCTERMS.title))
+        assert Path(str(path)).name in readme_titles
+        assert str(title) == readme_titles[Path(str(path)).name][1]
+        assert g.value(d, KG.contentHash) is not None
+        titles.add(str(title))
+    assert len(titles) == 5
+
+
+def test_graph_uses_only_declared_kg_terms(build_result):
+    declared = set(load_ontology().subjects(RDF.type, None))
+    used = {t for triple in build_result.graph for t in triple
+            if isinstance(t, URIRef) and str(t).startswith(str(KG._NS))}
+    assert used and used <= declared, used - declared
+
+
+def test_memberships_carry_the_role(build_result):
+    g = build_result.graph
+    memberships = list(g.subjects(RDF.type, KG.Membership))
+    assert memberships
+    for m in memberships:
+        person, org = g.value(m, URIRef("http://www.w3.org/ns/org#member")), \
+            g.value(m, URIRef("http://www.w3.org/ns/org#organization"))
+        assert (person, KG.affiliatedWith, org) in g
+        assert (person, KG.hasMembership, m) in g
+    roles = {str(o) for m in memberships for o in g.objects(m, KG.roleTitle)}
+    assert {"Chief of Mission", "Acting Municipal Mayor"} <= roles
+
+
+def test_report_counts_match_the_graph(build_result):
+    counts = build_result.class_counts
+    assert counts["Document"] == 5
+    for cls in ENTITY_CLASSES:
+        name = str(cls).rsplit("#", 1)[-1]
+        assert counts[name] == len(set(build_result.graph.subjects(RDF.type, cls))) > 0
+
+
+# --- Files: determinism and parsing ----------------------------------------------------------------
+
+def test_pipeline_wrote_the_three_files(build_result):
+    assert sorted(build_result.files) == sorted(OUTPUTS)
+    for name, path in build_result.files.items():
+        assert path.is_file() and path.stat().st_size > 0, name
+    leftovers = [p.name for p in build_result.files["graph.ttl"].parent.iterdir() if p.name not in OUTPUTS]
+    assert leftovers == []
+
+
+@pytest.mark.parametrize("name", OUTPUTS)
+def test_two_builds_are_byte_identical(build_result, cli_build, name):
+    proc, out = cli_build
+    assert proc.returncode == 0, proc.stderr
+    first = build_result.files[name].read_bytes()
+    second = (out / name).read_bytes()
+    assert first == second, f"{name} differs between two builds of the same corpus"
+
+
+def _diff(a: Graph, b: Graph) -> str:
+    _, only_a, only_b = graph_diff(to_isomorphic(a), to_isomorphic(b))
+    lines = [f"- {t}" for t in sorted(only_a)[:20]] + [f"+ {t}" for t in sorted(only_b)[:20]]
+    return "\n".join(lines)
+
+
+def test_turtle_parses_with_rdflib_and_oxigraph(build_result):
+    path = build_result.files["graph.ttl"]
+    g = Graph().parse(path, format="turtle")
+    assert len(g) == len(build_result.graph)
+    assert isomorphic(g, build_result.graph), _diff(g, build_result.graph)
+    quads = list(pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.TURTLE))
+    assert len(quads) == len(g)
+
+
+def test_jsonld_is_the_same_graph_as_turtle(build_result):
+    ttl = Graph().parse(build_result.files["graph.ttl"], format="turtle")
+    jsonld = Graph().parse(build_result.files["graph.jsonld"], format="json-ld")
+    assert len(jsonld) == len(ttl)
+    assert isomorphic(jsonld, ttl), _diff(jsonld, ttl)
+
+
+def test_typed_literals_survive_the_files(build_result):
+    from decimal import Decimal
+
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    for name, fmt in (("graph.ttl", "turtle"), ("graph.jsonld", "json-ld")):
+        g = Graph().parse(build_result.files[name], format=fmt)
+        [budget] = list(g.objects(None, KG.budgetAmount))
+        assert str(budget.datatype) == xsd + "decimal" and budget.toPython() == Decimal("103058.00"), name
+        assert {(str(o), str(o.datatype)) for o in g.objects(None, KG.startDate)} == {("2017", xsd + "gYear")}, name
+        offsets = list(g.objects(None, KG.startOffset))
+        assert offsets and all(str(o.datatype) == xsd + "integer" for o in offsets), name
+
+
+# --- Atomic writes --------------------------------------------------------------------------------
+
+def test_write_atomic_creates_the_file_and_leaves_no_temp_files(tmp_path):
+    target = tmp_path / "sub" / "graph.ttl"
+    write_atomic(target, b"hello\n")
+    assert target.read_bytes() == b"hello\n"
+    assert [p.name for p in target.parent.iterdir()] == ["graph.ttl"]
+
+
+def test_write_atomic_replaces_an_existing_file_whole(tmp_path):
+    target = tmp_path / "report.md"
+    target.write_bytes(b"old content that is much longer than the new content\n" * 100)
+    with open(target, "rb") as reader:  # a reader of the old file keeps seeing the old file
+        write_atomic(target, b"new\n")
+        assert reader.read().startswith(b"old content")
+    assert target.read_bytes() == b"new\n"
+    assert os.listdir(tmp_path) == ["report.md"]
+
+
+def test_write_atomic_failure_keeps_the_old_file_and_no_temp_file(tmp_path):
+    target = tmp_path / "graph.jsonld"
+    target.write_bytes(b"previous\n")
+    with pytest.raises(TypeError):
+        write_atomic(target, "not bytes")  # type: ignore[arg-type]
+    assert target.read_bytes() == b"previous\n"
+    assert os.listdir(tmp_path) == ["graph.jsonld"]

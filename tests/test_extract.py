@@ -1,0 +1,229 @@
+"""Extraction on the real sample corpus: mention offsets, provenance, and the facts the texts state."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from rdflib import Literal, URIRef
+from rdflib import namespace as ns
+from rdflib.namespace import RDF, RDFS, SKOS
+
+from kg.ontology import KG
+
+D000, D001, D002, D003, D004 = (
+    "000_fcf440579cd8874a.txt", "001_f895a70f8baf4d0d.txt", "002_a7675c9ddf4547aa.txt",
+    "003_62dc29989b251171.txt", "004_962b5e81544c477f.txt",
+)
+PLACE_CLASSES = (KG.Municipality, KG.Department, KG.Country, KG.Place)
+
+
+def nodes(graph, label: str, cls: URIRef | None = None, *, pattern: bool = False) -> set[URIRef]:
+    """Nodes whose rdfs:label, skos:prefLabel or skos:altLabel is `label` (a regex if `pattern`)."""
+    found = set()
+    for prop in (RDFS.label, SKOS.prefLabel, SKOS.altLabel):
+        for s, o in graph.subject_objects(prop):
+            if (re.fullmatch(label, str(o)) if pattern else str(o) == label) and \
+                    (cls is None or (s, RDF.type, cls) in graph):
+                found.add(s)
+    return found
+
+
+def one(graph, label: str, cls: URIRef | None = None, *, pattern: bool = False) -> URIRef:
+    found = nodes(graph, label, cls, pattern=pattern)
+    assert len(found) == 1, f"expected one node labelled {label!r} ({cls}), found {sorted(found)}"
+    return found.pop()
+
+
+# --- Offsets and provenance -----------------------------------------------------------------------
+
+def test_every_document_is_extracted(build_result, seed_files):
+    assert len(build_result.extractions) == len(seed_files) == 5
+    assert build_result.skipped == []
+    assert [x.document for x in build_result.extractions] == build_result.documents
+
+
+def test_mentions_point_at_their_text(build_result):
+    n = 0
+    for x in build_result.extractions:
+        doc = x.document
+        for entity in x.entities:
+            for m in entity.mentions:
+                assert m.doc_id == doc.id
+                assert 0 <= m.start < m.end <= len(doc.text), m
+                assert doc.text[m.start:m.end] == m.text, (doc.source, m)
+                assert m.cls == entity.cls
+                n += 1
+    assert n > 100
+
+
+def test_provenance_sentences_are_the_document_text(build_result):
+    ids = {x.document.id: x.document for x in build_result.extractions}
+    n = 0
+    for x in build_result.extractions:
+        for st in x.statements:
+            prov = st.provenance
+            if prov.doc_id not in ids:
+                continue
+            doc = ids[prov.doc_id]
+            assert doc.text[prov.start:prov.end] == prov.sentence, (doc.source, st)
+            assert prov.sentence.strip(), st
+            assert 0 < prov.confidence <= 1, st
+            n += 1
+    assert n > 50
+
+
+def test_statements_name_entities_of_their_extraction(build_result):
+    for x in build_result.extractions:
+        keys = {e.key for e in x.entities}
+        for st in x.statements:
+            assert st.subject in keys, st
+            if not st.datatype:
+                assert st.obj in keys, st
+
+
+def test_extraction_json_round_trip(build_result):
+    from kg.model import Extraction
+
+    for x in build_result.extractions:
+        assert Extraction.from_json(x.to_json()) == x
+
+
+def test_extract_one_document_equals_the_batch(extractor, sample_docs, extractions_by_name):
+    # Same input, same output, whether alone or in a batch (and the ingest path does not matter).
+    alone = extractor.extract(sample_docs[D002])
+    batch = extractions_by_name[D002]
+    assert alone.entities == batch.entities
+    assert alone.statements == batch.statements
+
+
+# --- Facts of the sample corpus -------------------------------------------------------------------
+
+@pytest.mark.parametrize("relation", ["funds", "implements", "benefits", "affiliatedWith"])
+def test_the_four_relation_kinds_are_extracted(build_result, relation):
+    assert any(st.predicate == relation for x in build_result.extractions for st in x.statements)
+    assert len(set(build_result.graph.subject_objects(getattr(KG, relation)))) >= 1
+    assert build_result.relation_counts[relation] >= 1
+
+
+def test_iom_development_fund_funds_the_project_of_001(build_result, doc_iri):
+    g = build_result.graph
+    idf = one(g, "IOM Development Fund", KG.FundingSource)
+    funded = set(g.objects(idf, KG.funds))
+    projects_001 = {s for s in g.subjects(KG.mentionedIn, doc_iri(D001)) if (s, RDF.type, KG.Project) in g}
+    assert projects_001, "no project found in 001"
+    assert funded & projects_001, f"IDF funds {funded}, 001 describes {projects_001}"
+
+
+def test_pbf_funds_the_peace_programme(build_result):
+    g = build_result.graph
+    pbf = one(g, "United Nations Peacebuilding Fund", KG.FundingSource)
+    assert (pbf, SKOS.altLabel, Literal("PBF")) in g
+    programme = one(g, r"(?:UN )?(?:The )?Peace for (?:the )?Post-Conflict Generation Programme", KG.Project,
+                    pattern=True)
+    assert (pbf, KG.funds, programme) in g
+
+
+@pytest.mark.parametrize("acronym", ["IOM", "UNHCR", "UNDP"])
+def test_iom_unhcr_undp_implement_the_peace_programme(build_result, acronym):
+    g = build_result.graph
+    programme = one(g, r"(?:UN )?(?:The )?Peace for (?:the )?Post-Conflict Generation Programme", KG.Project,
+                    pattern=True)
+    org = one(g, acronym, KG.Organization)
+    assert (org, KG.implements, programme) in g
+
+
+def test_usaid_funds_return_and_reintegration_project(build_result):
+    g = build_result.graph
+    usaid = one(g, "USAID", KG.Organization)
+    project = one(g, r"(?:The )?Return and Reintegration in the Northern Triangle of Central America(?: [Pp]roject)?",
+                  KG.Project, pattern=True)
+    assert (usaid, KG.funds, project) in g
+
+
+def test_project_page_literals(build_result, doc_iri):
+    g = build_result.graph
+    project = one(g, "Strengthening the Integration Process for Returned Migrants in El Salvador", KG.Project)
+    assert (project, KG.mentionedIn, doc_iri(D004)) in g
+
+    [budget] = list(g.objects(project, KG.budgetAmount))
+    assert budget.datatype == ns.XSD.decimal
+    assert budget.toPython() == Decimal("103058.00")
+    assert set(g.objects(project, KG.currency)) == {Literal("USD")}
+    assert set(g.objects(project, KG.startDate)) == {Literal("2017", datatype=ns.XSD.gYear)}
+    assert set(g.objects(project, KG.endDate)) == {Literal("2018", datatype=ns.XSD.gYear)}
+    assert set(g.objects(project, KG.status)) == {Literal("Completed")}
+    assert {str(o) for o in g.objects(project, KG.identifier)} >= {"SV10P0003", "RT.1297"}
+    assert set(g.objects(project, KG.projectType)) == {Literal("Return Assist to Migrants and Government")}
+    assert (project, KG.benefits, one(g, "El Salvador", KG.Country)) in g
+
+
+def test_salvador_lovo_is_a_person_of_the_municipality_of_usulutan(build_result, extractions_by_name):
+    g = build_result.graph
+    lovo = one(g, "Salvador Lovo")
+    assert (lovo, RDF.type, KG.Person) in g
+    for cls in PLACE_CLASSES + (KG.Organization,):
+        assert (lovo, RDF.type, cls) not in g
+    municipality = one(g, "Municipality of Usulután", KG.Organization)
+    assert (lovo, KG.affiliatedWith, municipality) in g
+    # In the extraction, the words "Salvador Lovo" are one Person mention, not the place "Salvador".
+    x = extractions_by_name[D003]
+    at = x.document.text.index("Salvador Lovo")
+    covering = [m for e in x.entities for m in e.mentions if m.start <= at < m.end]
+    assert [(m.text, m.cls) for m in covering] == [("Salvador Lovo", "Person")]
+
+
+def test_jorge_peraza_breedy_is_one_person_across_documents(build_result, doc_iri):
+    g = build_result.graph
+    people = {s for s, o in g.subject_objects(RDFS.label) if "Peraza" in str(o)} | \
+             {s for s, o in g.subject_objects(SKOS.altLabel) if "Peraza" in str(o)}
+    assert len(people) == 1, people
+    [person] = people
+    assert (person, RDF.type, KG.Person) in g
+    labels = {str(o) for p in (RDFS.label, SKOS.prefLabel, SKOS.altLabel) for o in g.objects(person, p)}
+    assert {"Jorge Peraza Breedy", "Jorge Peraza-Breedy"} <= labels
+    assert (person, KG.mentionedIn, doc_iri(D002)) in g
+    assert (person, KG.mentionedIn, doc_iri(D003)) in g
+
+
+PART_OF = """
+PREFIX kg: <https://w3id.org/kg/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+ASK { ?m a kg:Municipality ; rdfs:label ?ml ; kg:partOf+ ?d . ?d a kg:Department ; rdfs:label ?dl . }
+"""
+
+
+@pytest.mark.parametrize("municipality, department", [("Guazapa", "San Salvador"), ("Mejicanos", "San Salvador"),
+                                                      ("Quezaltepeque", "La Libertad")])
+def test_municipalities_are_part_of_their_department(build_result, doc_iri, municipality, department):
+    g = build_result.graph
+    node = one(g, municipality, KG.Municipality)
+    assert (node, KG.mentionedIn, doc_iri(D002)) in g
+    for cls in (KG.Department, KG.Country, KG.Person, KG.Organization):
+        assert (node, RDF.type, cls) not in g
+    # kg:partOf is transitive: the municipality (2024 district) lies in the department.
+    assert g.query(PART_OF, initBindings={"ml": Literal(municipality), "dl": Literal(department)}).askAnswer
+    dept = one(g, department, KG.Department)
+    assert (dept, KG.partOf, one(g, "El Salvador", KG.Country)) in g
+
+
+def test_department_of_san_salvador_is_not_the_municipality(build_result, extractions_by_name, doc_iri):
+    g = build_result.graph
+    department = one(g, "San Salvador", KG.Department)
+    municipality = one(g, "San Salvador", KG.Municipality)
+    assert department != municipality
+    assert (department, RDF.type, KG.Municipality) not in g
+    assert (municipality, RDF.type, KG.Department) not in g
+    assert (department, KG.mentionedIn, doc_iri(D002)) in g
+
+    x = extractions_by_name[D002]
+    text = x.document.text
+    at = text.index("the department of San Salvador") + len("the department of ")
+    [mention] = [m for e in x.entities for m in e.mentions if m.start == at]
+    assert (mention.text, mention.cls) == ("San Salvador", "Department")
+    # The dateline "San Salvador –" names the city.
+    [dateline] = [m for e in x.entities for m in e.mentions if m.start == text.index("San Salvador –")]
+    assert dateline.cls == "Municipality"
+    keys = {e.key for e in x.entities if any(m.start in (at, dateline.start) for m in e.mentions)}
+    assert len(keys) == 2
