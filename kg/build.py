@@ -59,7 +59,7 @@ def build_graph(extractions: Iterable[Extraction], settings: Settings | None = N
         add((d, KG.contentHash, Literal(doc.content_hash)))
         add((d, KG.documentKind, Literal(doc.kind)))
         if doc.date:
-            add((d, SCHEMA.datePublished, Literal(doc.date, datatype=XSD.date if len(doc.date) == 10 else XSD.gYear)))
+            add((d, SCHEMA.datePublished, Literal(doc.date, datatype=_date_type(doc.date))))
         if doc.dateline:
             add((d, KG.datelinePlace, Literal(doc.dateline)))
         for entity in x.entities:
@@ -70,6 +70,8 @@ def build_graph(extractions: Iterable[Extraction], settings: Settings | None = N
         _entity_triples(r, base, gaz, add)
 
     for x in extractions:
+        for f in x.figures:
+            _figure_triples(f, x, base, add)
         for st in x.statements:
             if st.provenance.confidence >= settings.min_confidence and st.subject and st.obj:
                 _statement_triples(st, x, base, add)
@@ -107,6 +109,32 @@ def build_graph(extractions: Iterable[Extraction], settings: Settings | None = N
     for t in sorted(triples):
         graph.add(t)
     return graph
+
+
+def _date_type(value: str) -> URIRef:
+    if value.startswith("--"):
+        return XSD.gMonthDay
+    return {10: XSD.date, 7: XSD.gYearMonth}.get(len(value), XSD.gYear)
+
+
+def _figure_triples(f, x: Extraction, base: str, add) -> None:
+    doc = document_iri(x.document.id, base)
+    node = URIRef(f"{base}figure/{_hash(x.document.id, f.start, f.end, f.unit)}")
+    for t in ((node, RDF.type, KG.Figure), (node, RDFS.label, Literal(f"{f.measure}: {f.text}")),
+              (node, KG.value, Literal(Decimal(f.value), datatype=XSD.decimal)), (node, KG.unit, Literal(f.unit)),
+              (node, KG.measure, Literal(f.measure)), (node, KG.statedAs, Literal(f.text)),
+              (node, KG.approximate, Literal(f.approximate)), (node, KG.statedIn, doc),
+              (node, PROV.wasDerivedFrom, doc),
+              (node, KG.sentence, Literal(x.document.text[f.sentence.start:f.sentence.end])),
+              (node, KG.startOffset, Literal(f.sentence.start)), (node, KG.endOffset, Literal(f.sentence.end)),
+              (node, KG.method, Literal("rule:figure")),
+              (node, KG.confidence, Literal(Decimal("0.8"), datatype=XSD.decimal))):
+        add(t)
+    if f.year:
+        add((node, KG.year, Literal(f.year, datatype=XSD.gYear)))
+    for target in (f.place, f.project):
+        if target:
+            add((node, KG.refersTo, entity_iri(target, base)))
 
 
 def _place_triples(place, iri: URIRef, add) -> None:

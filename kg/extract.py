@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
-from kg import relations, rules
+from kg import figures, relations, rules
 from kg.errors import ModelError
 from kg.gazetteer import Gazetteer, Place, fold, key, load, slug
 from kg.model import Document, Entity, Extraction, Mention, Statement
@@ -99,8 +99,23 @@ def extract_with(doc: Document, ents: list[tuple[int, int, str]], ex: Extractor)
     accepted = _name_previous(_resolve_overlaps(cands))
     entities, by_span = _entities(doc, accepted, gaz)
     statements = relations.find(doc, accepted, by_span, entities, ex, country)
+    if not doc.date and (released := figures.release_date(doc)):
+        doc = replace(doc, date=released)
     return Extraction(document=doc, entities=tuple(sorted(entities.values(), key=lambda e: e.key)),
-                      statements=tuple(statements))
+                      statements=tuple(statements), figures=_figures(doc, accepted, by_span, entities))
+
+
+def _figures(doc: Document, accepted: list[Cand], by_span: dict, entities: dict) -> tuple:
+    """Figures of the document, each tied to the place named before it and, for money, to its project."""
+    out = []
+    mentions = [(c, by_span.get((c.start, c.end, c.cls))) for c in accepted]
+    for f in figures.find_figures(doc):
+        places = [k for c, k in mentions if k and c.cls in ("Municipality", "Department", "Country")
+                  and f.sentence.start <= c.start and c.end <= f.start]
+        projects = [k for c, k in mentions if k and c.cls == "Project" and f.sentence.start <= c.start < f.sentence.end]
+        project = projects[-1] if projects and f.unit.isupper() else ""
+        out.append(replace(f, place=places[-1] if places else "", project=project))
+    return tuple(out)
 
 
 _TITLE_CASE_UNSAFE = {"rule:org-head", "rule:project-name", "model:org", "rule:project-unnamed", "rule:project-launched"}

@@ -134,6 +134,7 @@ class Extraction:
     document: Document
     entities: tuple[Entity, ...]
     statements: tuple[Statement, ...]
+    figures: tuple = ()  # kg.figures.Figure records
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
@@ -155,4 +156,7 @@ class Extraction:
         statements = tuple(
             Statement(**{**s, "provenance": Provenance(**s["provenance"])}) for s in raw["statements"]
         )
-        return cls(document=doc, entities=entities, statements=statements)
+        from kg.figures import Figure
+
+        figures = tuple(Figure(**{**f, "sentence": Span(**f["sentence"])}) for f in raw.get("figures", ()))
+        return cls(document=doc, entities=entities, statements=statements, figures=figures)

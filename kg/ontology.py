@@ -32,6 +32,7 @@ class KG(DefinedNamespace):
     Document: URIRef
     Evidence: URIRef
     Membership: URIRef
+    Figure: URIRef
     # object properties
     funds: URIRef
     fundedBy: URIRef
@@ -69,6 +70,14 @@ class KG(DefinedNamespace):
     method: URIRef
     confidence: URIRef
     placeCode: URIRef
+    value: URIRef
+    unit: URIRef
+    measure: URIRef
+    year: URIRef
+    approximate: URIRef
+    statedAs: URIRef
+    refersTo: URIRef
+    statedIn: URIRef
 
 
 SCHEMA = Namespace("https://schema.org/")

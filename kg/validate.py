@@ -69,7 +69,8 @@ def check_owl(graph: Graph) -> str:
         except owlready2.OwlReadyInconsistentOntologyError as exc:
             return f"inconsistent: {exc}"
         except (owlready2.OwlReadyJavaError, OSError) as exc:
-            return f"skipped: the reasoner could not run ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+            lines = [l.strip() for l in str(exc).splitlines() if "Exception" in l or "Error" in l]
+            return f"skipped: the reasoner could not run ({lines[0] if lines else type(exc).__name__})"
         unsatisfiable = list(world.inconsistent_classes())
         if unsatisfiable:
             return "inconsistent: unsatisfiable classes " + ", ".join(sorted(str(c) for c in unsatisfiable))
