@@ -97,7 +97,7 @@ def build_graph(extractions: Iterable[Extraction], settings: Settings | None = N
             for t in ((ev, RDF.type, KG.Evidence), (ev, RDF.subject, child), (ev, RDF.predicate, KG.partOf),
                       (ev, RDF.object, obj), (ev, PROV.wasDerivedFrom, URIRef(base + GAZETTEER_SOURCE)),
                       (ev, KG.method, Literal("gazetteer:places.csv")),
-                      (ev, KG.confidence, Literal(Decimal("1.0"), datatype=XSD.decimal))):
+                      (ev, KG.confidence, decimal_literal("1.0"))):
                 add(t)
             places.add(parent_id)
     if seen:
@@ -111,6 +111,12 @@ def build_graph(extractions: Iterable[Extraction], settings: Settings | None = N
     return graph
 
 
+def decimal_literal(value: str | Decimal) -> Literal:
+    """An xsd:decimal whose lexical form survives a Turtle round trip ("1058" is written "1058.0")."""
+    text = format(Decimal(value), "f")
+    return Literal(text if "." in text else text + ".0", datatype=XSD.decimal)
+
+
 def _date_type(value: str) -> URIRef:
     if value.startswith("--"):
         return XSD.gMonthDay
@@ -121,14 +127,14 @@ def _figure_triples(f, x: Extraction, base: str, add) -> None:
     doc = document_iri(x.document.id, base)
     node = URIRef(f"{base}figure/{_hash(x.document.id, f.start, f.end, f.unit)}")
     for t in ((node, RDF.type, KG.Figure), (node, RDFS.label, Literal(f"{f.measure}: {f.text}")),
-              (node, KG.value, Literal(Decimal(f.value), datatype=XSD.decimal)), (node, KG.unit, Literal(f.unit)),
+              (node, KG.value, decimal_literal(f.value)), (node, KG.unit, Literal(f.unit)),
               (node, KG.measure, Literal(f.measure)), (node, KG.statedAs, Literal(f.text)),
               (node, KG.approximate, Literal(f.approximate)), (node, KG.statedIn, doc),
               (node, PROV.wasDerivedFrom, doc),
               (node, KG.sentence, Literal(x.document.text[f.sentence.start:f.sentence.end])),
               (node, KG.startOffset, Literal(f.sentence.start)), (node, KG.endOffset, Literal(f.sentence.end)),
               (node, KG.method, Literal("rule:figure")),
-              (node, KG.confidence, Literal(Decimal("0.8"), datatype=XSD.decimal))):
+              (node, KG.confidence, decimal_literal("0.8"))):
         add(t)
     if f.year:
         add((node, KG.year, Literal(f.year, datatype=XSD.gYear)))
@@ -145,8 +151,8 @@ def _place_triples(place, iri: URIRef, add) -> None:
     for name in place.names[1:]:
         add((iri, SKOS.altLabel, Literal(name)))
     if place.lat and place.lon:
-        add((iri, SCHEMA.latitude, Literal(Decimal(place.lat), datatype=XSD.decimal)))
-        add((iri, SCHEMA.longitude, Literal(Decimal(place.lon), datatype=XSD.decimal)))
+        add((iri, SCHEMA.latitude, decimal_literal(place.lat)))
+        add((iri, SCHEMA.longitude, decimal_literal(place.lon)))
 
 
 def _entity_triples(r: Resolved, base: str, gaz: Gazetteer, add) -> None:
@@ -172,7 +178,7 @@ _LITERAL_PREDICATES = {
 def _literal(st: Statement) -> Literal:
     if st.datatype == "decimal":
         try:
-            return Literal(Decimal(st.obj), datatype=XSD.decimal)
+            return decimal_literal(st.obj)
         except InvalidOperation:
             return Literal(st.obj)
     if st.datatype in ("gYear", "date"):
@@ -198,7 +204,7 @@ def _statement_triples(st: Statement, x: Extraction, base: str, add) -> None:
               (ev, PROV.wasDerivedFrom, d), (ev, KG.evidenceDocument, d), (ev, KG.sentence, Literal(prov.sentence)),
               (ev, KG.startOffset, Literal(prov.start)), (ev, KG.endOffset, Literal(prov.end)),
               (ev, KG.method, Literal(prov.method)),
-              (ev, KG.confidence, Literal(Decimal(str(round(prov.confidence, 3))), datatype=XSD.decimal))):
+              (ev, KG.confidence, decimal_literal(str(round(prov.confidence, 3))))):
         add(t)
     if st.predicate == "affiliatedWith":
         m = URIRef(f"{base}membership/{_hash(s, o, st.qualifier)}")

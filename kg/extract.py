@@ -99,8 +99,6 @@ def extract_with(doc: Document, ents: list[tuple[int, int, str]], ex: Extractor)
     accepted = _name_previous(_resolve_overlaps(cands))
     entities, by_span = _entities(doc, accepted, gaz)
     statements = relations.find(doc, accepted, by_span, entities, ex, country)
-    if not doc.date and (released := figures.release_date(doc)):
-        doc = replace(doc, date=released)
     return Extraction(document=doc, entities=tuple(sorted(entities.values(), key=lambda e: e.key)),
                       statements=tuple(statements), figures=_figures(doc, accepted, by_span, entities))
 

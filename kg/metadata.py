@@ -145,6 +145,18 @@ def parse_date(text: str) -> str:
     return ""
 
 
+def release_date(text: str) -> str:
+    """ISO date of "today (14/11)" with the year the text gives ("… of 2017 … this year"), else --MM-DD."""
+    m = re.search(r"\btoday\s*\((\d{1,2})/(\d{1,2})\)", text)
+    if not m:
+        return ""
+    day, month = int(m.group(1)), int(m.group(2))
+    if not (1 <= day <= 31 and 1 <= month <= 12):
+        return ""
+    year = re.search(r"\b((?:19|20)\d\d)\b[^.]{0,200}\bthis year\b", text)
+    return f"{year.group(1)}-{month:02d}-{day:02d}" if year else f"--{month:02d}-{day:02d}"
+
+
 def _iso(year: int, month: int, day: int) -> str:
     try:
         return date(year, month, day).isoformat()
