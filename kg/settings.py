@@ -34,6 +34,9 @@ class Settings:
     min_confidence: float = 0.5
     # Raw text longer than this is cut (with a warning) before extraction.
     max_chars: int = 2_000_000
+    # `kg build` runs SHACL and OWL checks on graphs up to this many triples (pyshacl is slow beyond);
+    # `kg validate` checks any size.
+    validate_max_triples: int = 150_000
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":

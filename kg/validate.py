@@ -21,12 +21,15 @@ class ValidationResult:
     shacl_report: str  # pyshacl's text report ("" when it conforms)
     violations: int
     owl: str  # "consistent", "inconsistent: …", or "skipped: …"
+    skipped: str = ""  # why the whole check was not run
 
     @property
     def ok(self) -> bool:
         return self.conforms and not self.owl.startswith("inconsistent")
 
     def summary(self) -> str:
+        if self.skipped:
+            return f"not run: {self.skipped}"
         shacl = "conforms" if self.conforms else f"{self.violations} violation(s)"
         return f"SHACL: {shacl}; OWL: {self.owl}"
 

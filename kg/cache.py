@@ -1,0 +1,63 @@
+"""Per-document extraction results cached by content hash, invalidated when the pipeline changes.
+
+The fingerprint covers kg's version, the source of the modules that read and extract, the data
+files they use, and the settings that change their output; any change starts a fresh cache folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import asdict, replace
+from functools import lru_cache
+from pathlib import Path
+
+from kg import __version__
+from kg.model import Extraction
+from kg.serialize import write_atomic
+from kg.settings import DATA_DIR, PACKAGE_DIR, Settings
+
+# Modules whose code decides what an extraction holds.
+_EXTRACTION_MODULES = ("ingest", "textclean", "metadata", "sentences", "gazetteer", "rules", "extract",
+                       "relations", "figures", "model")
+
+
+@lru_cache(maxsize=8)
+def fingerprint(settings: Settings) -> str:
+    """Hash of everything an extraction depends on besides the document itself."""
+    h = hashlib.sha256(__version__.encode())
+    for name in _EXTRACTION_MODULES:
+        h.update((PACKAGE_DIR / f"{name}.py").read_bytes())
+    for path in sorted(DATA_DIR.glob("*.csv")):
+        h.update(path.name.encode() + path.read_bytes())
+    h.update(json.dumps({"model": settings.model, "max_chars": settings.max_chars}, sort_keys=True).encode())
+    return h.hexdigest()[:16]
+
+
+class ExtractionCache:
+    """`DIR/.cache/<fingerprint>/<hash[:2]>/<hash>.json`; older fingerprints are removed on open."""
+
+    def __init__(self, out_dir: Path, settings: Settings):
+        self.root = Path(out_dir) / ".cache"
+        self.dir = self.root / fingerprint(settings)
+        if self.root.is_dir():
+            for old in self.root.iterdir():
+                if old.is_dir() and old != self.dir:
+                    shutil.rmtree(old, ignore_errors=True)
+
+    def _path(self, content_hash: str) -> Path:
+        return self.dir / content_hash[:2] / f"{content_hash}.json"
+
+    def get(self, content_hash: str, source: str) -> Extraction | None:
+        path = self._path(content_hash)
+        try:
+            extraction = Extraction.from_json(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        # The same content may now live under another name.
+        return replace(extraction, document=replace(extraction.document, source=source))
+
+    def put(self, extraction: Extraction) -> None:
+        write_atomic(self._path(extraction.document.content_hash), extraction.to_json().encode("utf-8"))
