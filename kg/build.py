@@ -39,14 +39,32 @@ def _hash(*parts: object) -> str:
 
 def build_graph(extractions: Iterable[Extraction], settings: Settings | None = None,
                 gazetteer: Gazetteer | None = None) -> Graph:
-    """The knowledge graph of `extractions` (documents in order of their ids, so output is stable)."""
+    """The knowledge graph of `extractions` as an rdflib Graph (for small graphs and library use)."""
+    settings = settings or Settings.from_env()
+    return lines_to_graph(build_lines(extractions, settings, gazetteer), settings.base_iri)
+
+
+def lines_to_graph(lines: list[str], base_iri: str) -> Graph:
+    graph = bind_prefixes(Graph(), base_iri)
+    graph.parse(data="".join(f"{line} .\n" for line in lines), format="nt")
+    return graph
+
+
+def build_lines(extractions: Iterable[Extraction], settings: Settings | None = None,
+                gazetteer: Gazetteer | None = None) -> list[str]:
+    """The knowledge graph of `extractions` as sorted, unique N-Triples lines (without the final " .").
+
+    Lines rather than an rdflib Graph keep memory small and output stable for large corpora.
+    """
     settings = settings or Settings.from_env()
     gaz = gazetteer or load()
     base = settings.base_iri
     extractions = sorted(extractions, key=lambda x: x.document.id)
     entities = resolve(extractions)
-    triples: set[tuple] = set()
-    add = triples.add
+    lines: set[str] = set()
+
+    def add(triple: tuple) -> None:
+        lines.add(f"{nt(triple[0])} {nt(triple[1])} {nt(triple[2])}")
 
     for x in extractions:
         doc = x.document
@@ -105,10 +123,36 @@ def build_graph(extractions: Iterable[Extraction], settings: Settings | None = N
         add((src, RDF.type, PROV.Entity))
         add((src, RDFS.label, Literal("kg place gazetteer (kg/data/places.csv: pycountry, GeoNames, DL 762/2023)")))
 
-    graph = bind_prefixes(Graph(), base)
-    for t in sorted(triples):
-        graph.add(t)
-    return graph
+    return sorted(lines)
+
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F or 0xD800 <= ord(ch) <= 0xDFFF:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def nt(term) -> str:
+    """A term in N-Triples syntax."""
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, Literal):
+        body = f'"{_escape(str(term))}"'
+        if term.language:
+            return f"{body}@{term.language}"
+        if term.datatype is not None and term.datatype != XSD.string:
+            return f"{body}^^<{term.datatype}>"
+        return body
+    raise TypeError(f"no blank nodes or other terms in kg graphs: {term!r}")
 
 
 def decimal_literal(value: str | Decimal) -> Literal:

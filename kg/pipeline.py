@@ -9,13 +9,14 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from rdflib import Graph
 from rdflib.namespace import RDF
 
 from kg import report, serialize
-from kg.build import build_graph
+from kg.build import build_lines, lines_to_graph
 from kg.extract import Extractor
 from kg.cache import ExtractionCache
 from kg.errors import InputError
@@ -37,18 +38,31 @@ class BuildResult:
     documents: list[Document]
     skipped: list[Skipped]
     extractions: list[Extraction]
-    graph: Graph
+    lines: list[str]  # the graph as sorted N-Triples lines (see kg.build.build_lines)
     validation: ValidationResult | None
+    base_iri: str = Settings.base_iri
     files: dict[str, Path] = field(default_factory=dict)
+
+    @cached_property
+    def graph(self) -> Graph:
+        """The graph as an rdflib Graph, parsed on first use."""
+        return lines_to_graph(self.lines, self.base_iri)
+
+    @property
+    def triple_count(self) -> int:
+        return len(self.lines)
 
     @property
     def class_counts(self) -> dict[str, int]:
-        counts = Counter(str(o).rsplit("#", 1)[-1] for o in self.graph.objects(None, RDF.type))
+        type_prefix = f"<{RDF.type}> <{KG._NS}"
+        counts = Counter(line.split(type_prefix, 1)[1][:-1] for line in self.lines if type_prefix in line)
         return {cls: counts.get(cls, 0) for cls in (*ENTITY_CLASSES, "Document")}
 
     @property
     def relation_counts(self) -> dict[str, int]:
-        return {rel: len(set(self.graph.subject_objects(getattr(KG, rel)))) for rel in RELATIONS}
+        counts = Counter(line.split("> <", 2)[1].rsplit("#", 1)[-1] for line in self.lines
+                         if line.startswith("<") and f"> <{KG._NS}" in line)
+        return {rel: counts.get(rel, 0) for rel in RELATIONS}
 
 
 def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None = None,
@@ -97,20 +111,19 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
     extractions = [done[source] for source in sorted(done)]
     documents = [x.document for x in extractions]
     gaz = extractor.gaz if extractor else None
-    graph = build_graph(extractions, settings, gaz)
-    validation = None
-    if validate and len(graph) <= settings.validate_max_triples:
-        validation = validate_graph(graph)
-    elif validate:
-        validation = ValidationResult(True, "", 0, "skipped: not run", skipped=(
-            f"the graph has {len(graph):,} triples, more than {settings.validate_max_triples:,} "
-            "(KG_VALIDATE_MAX_TRIPLES); run `kg validate OUT/graph.ttl` to check it"))
+    lines = build_lines(extractions, settings, gaz)
     shown = inputs if paths else ["sample-corpus (the five IOM pages bundled with kg)"]
-    result = BuildResult(shown, documents, skipped, extractions, graph, validation)
+    result = BuildResult(shown, documents, skipped, extractions, lines, None, settings.base_iri)
+    if validate and len(lines) <= settings.validate_max_triples:
+        result.validation = validate_graph(result.graph)
+    elif validate:
+        result.validation = ValidationResult(True, "", 0, "skipped: not run", skipped=(
+            f"the graph has {len(lines):,} triples, more than {settings.validate_max_triples:,} "
+            "(KG_VALIDATE_MAX_TRIPLES); run `kg validate OUT/graph.ttl` to check it"))
     if write:
         outputs = {
-            "graph.ttl": serialize.turtle(graph),
-            "graph.jsonld": serialize.jsonld(graph, settings.base_iri),
+            "graph.ttl": serialize.turtle_lines(lines, settings.base_iri),
+            "graph.jsonld": serialize.jsonld_lines(lines, settings.base_iri),
         }
         for name, data in outputs.items():
             serialize.write_atomic(out / name, data)

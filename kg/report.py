@@ -16,7 +16,7 @@ def build_report(result: "BuildResult") -> str:
     lines = ["# kg build report", ""]
     lines += [f"Input: {', '.join(_cell(p) for p in result.inputs)}", ""]
     lines += [f"Documents read: {len(result.documents)}; skipped: {len(result.skipped)}; "
-              f"triples: {len(result.graph)}.", ""]
+              f"triples: {result.triple_count}.", ""]
     lines += ["## Entities by class", "", "| class | count |", "| --- | ---: |"]
     lines += [f"| {cls} | {n} |" for cls, n in result.class_counts.items()]
     lines += ["", "## Relations", "", "| relation | count |", "| --- | ---: |"]

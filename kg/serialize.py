@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -13,8 +15,10 @@ from rdflib.namespace import RDF, XSD
 from kg.ontology import PREFIXES
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, fsync, then rename over it."""
+def write_atomic(path: Path, data: bytes | Iterable[str]) -> None:
+    """Write `data` (bytes, or text chunks) to a temporary file beside `path`, fsync, then rename over it."""
+    if isinstance(data, str):
+        raise TypeError("write_atomic takes bytes or an iterable of str chunks, not one str")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     umask = os.umask(0)
@@ -22,7 +26,11 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; outputs are ordinary files
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if isinstance(data, bytes):
+                handle.write(data)
+            else:
+                for chunk in data:
+                    handle.write(chunk.encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -37,48 +45,114 @@ def turtle(graph: Graph) -> bytes:
     return graph.serialize(format="turtle", encoding="utf-8")
 
 
-def jsonld(graph: Graph, base_iri: str) -> bytes:
-    """JSON-LD (expanded values, compact IRIs through @context), one node per subject, all sorted."""
+# --- Streaming writers over sorted N-Triples lines (see kg.build.build_lines) -----------------------
+
+_LINE = re.compile(r'^<([^>]*)> <([^>]*)> (.*)$')
+_LOCAL = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+_LITERAL = re.compile(r'^"(.*)"(?:@([A-Za-z0-9\-]+)|\^\^<([^>]*)>)?$', re.S)
+_UNESCAPE = re.compile(r'\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))')
+_SIMPLE = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "'": "'", "b": "\b", "f": "\f"}
+
+
+def _prefixes(base_iri: str) -> list[tuple[str, str]]:
     context = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
     context["kgr"] = base_iri
-    prefixes = sorted(context.items(), key=lambda kv: -len(kv[1]))
+    return sorted(context.items())
+
+
+def _groups(lines: Iterable[str]) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """(subject IRI, [(predicate IRI, object term as N-Triples)]) for runs of lines with one subject."""
+    subject, pairs = None, []
+    for line in lines:
+        m = _LINE.match(line)
+        if m is None:
+            raise ValueError(f"not a kg N-Triples line: {line[:200]}")
+        if m.group(1) != subject:
+            if subject is not None:
+                yield subject, pairs
+            subject, pairs = m.group(1), []
+        pairs.append((m.group(2), m.group(3)))
+    if subject is not None:
+        yield subject, pairs
+
+
+def _compact(iri: str, prefixes: list[tuple[str, str]]) -> str | None:
+    best = None
+    for prefix, ns in prefixes:
+        if iri.startswith(ns) and _LOCAL.match(iri[len(ns):]) and (best is None or len(ns) > len(best[1])):
+            best = (prefix, ns)
+    return f"{best[0]}:{iri[len(best[1]):]}" if best else None
+
+
+def turtle_lines(lines: Iterable[str], base_iri: str) -> Iterator[str]:
+    """Turtle text, chunk by chunk: prefixes, then one block per subject in sorted order."""
+    prefixes = _prefixes(base_iri)
+    for prefix, ns in prefixes:
+        yield f"@prefix {prefix}: <{ns}> .\n"
+
+    def term(t: str) -> str:
+        if t.startswith("<"):
+            return _compact(t[1:-1], prefixes) or t
+        m = re.match(r'^(".*")\^\^<([^>]*)>$', t, re.S)
+        if m:
+            return f"{m.group(1)}^^{_compact(m.group(2), prefixes) or '<' + m.group(2) + '>'}"
+        return t
+
+    for subject, pairs in _groups(lines):
+        out = [f"\n{term('<' + subject + '>')}"]
+        predicate = None
+        for p, o in pairs:
+            if p != predicate:
+                shown = "a" if p == str(RDF.type) else term(f"<{p}>")
+                out.append((" ;\n    " if predicate else " ") + f"{shown} {term(o)}")
+                predicate = p
+            else:
+                out.append(f",\n        {term(o)}")
+        out.append(" .\n")
+        yield "".join(out)
+
+
+def _unescape(text: str) -> str:
+    return _UNESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)) if (m.group(1) or m.group(2))
+                         else _SIMPLE.get(m.group(3), m.group(3)), text)
+
+
+def jsonld_lines(lines: Iterable[str], base_iri: str) -> Iterator[str]:
+    """JSON-LD text, chunk by chunk: a @context of the project's prefixes and one node per subject."""
+    prefixes = _prefixes(base_iri)
+    context = dict(prefixes)
 
     def compact(iri: str) -> str:
-        for prefix, ns in prefixes:
+        for prefix, ns in sorted(prefixes, key=lambda kv: -len(kv[1])):
             if iri.startswith(ns) and len(iri) > len(ns):
                 return f"{prefix}:{iri[len(ns):]}"
         return iri
 
-    nodes: dict[str, dict] = {}
-    for s, p, o in graph:
-        sid = compact(str(s)) if isinstance(s, URIRef) else f"_:{s}"
-        node = nodes.setdefault(sid, {"@id": sid})
-        if p == RDF.type:
-            node.setdefault("@type", []).append(compact(str(o)))
-            continue
-        node.setdefault(compact(str(p)), []).append(_value(o, compact))
-    out = []
-    for sid in sorted(nodes):
-        node = nodes[sid]
-        ordered = {"@id": sid}
+    def value(t: str) -> dict:
+        if t.startswith("<"):
+            return {"@id": compact(t[1:-1])}
+        m = _LITERAL.match(t)
+        v: dict = {"@value": _unescape(m.group(1))}
+        if m.group(2):
+            v["@language"] = m.group(2)
+        elif m.group(3):
+            v["@type"] = compact(m.group(3))
+        return v
+
+    yield '{\n "@context": ' + json.dumps(context, ensure_ascii=False, indent=1).replace("\n", "\n ") + ',\n "@graph": ['
+    first = True
+    for subject, pairs in _groups(lines):
+        node: dict = {"@id": compact(subject)}
+        props: dict[str, list] = {}
+        for p, o in pairs:
+            if p == str(RDF.type):
+                node.setdefault("@type", []).append(compact(o[1:-1]))
+            else:
+                props.setdefault(compact(p), []).append(value(o))
         if "@type" in node:
-            ordered["@type"] = sorted(node["@type"])
-        for key in sorted(k for k in node if not k.startswith("@")):
-            ordered[key] = sorted(node[key], key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
-        out.append(ordered)
-    doc = {"@context": dict(sorted(context.items())), "@graph": out}
-    return (json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=False) + "\n").encode("utf-8")
-
-
-def _value(o, compact) -> dict:
-    if isinstance(o, URIRef):
-        return {"@id": compact(str(o))}
-    if isinstance(o, BNode):
-        return {"@id": f"_:{o}"}
-    assert isinstance(o, Literal)
-    value: dict = {"@value": str(o)}
-    if o.language:
-        value["@language"] = o.language
-    elif o.datatype and o.datatype != XSD.string:
-        value["@type"] = compact(str(o.datatype))
-    return value
+            node["@type"] = sorted(node["@type"])
+        for k in sorted(props):
+            node[k] = sorted(props[k], key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+        yield ("\n  " if first else ",\n  ") + json.dumps(node, ensure_ascii=False, sort_keys=False)
+        first = False
+    yield "\n ]\n}\n"
