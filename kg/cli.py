@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from kg import __version__
+from kg import __version__, cli_analyze, cli_query, cli_viz
 from kg.errors import KGError
 from kg.settings import Settings
 
@@ -22,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     except KGError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (`kg queries | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("Interrupted; outputs already written are complete (each file is replaced atomically).", file=sys.stderr)
         return 130
@@ -41,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--no-cache", action="store_true", help="re-extract every document (ignore OUT/.cache)")
     build.add_argument("--strict", action="store_true", help="exit with code 1 if any document is skipped")
     build.add_argument("--no-validate", action="store_true", help="do not run SHACL/OWL validation")
+    build.add_argument("--no-views", action="store_true", help="do not write the HTML views (OUT/views)")
+    build.add_argument("--no-analyze", action="store_true", help="do not compute centrality (OUT/centrality.csv …)")
     build.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     build.set_defaults(func=_build)
 
@@ -48,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("graph", nargs="?", metavar="GRAPH", help="graph file (default: OUT/graph.ttl)")
     validate.add_argument("--no-owl", action="store_true", help="skip the OWL reasoner")
     validate.set_defaults(func=_validate)
+
+    cli_query.add_commands(sub)
+    cli_analyze.add_commands(sub)
+    cli_viz.add_commands(sub)
 
     explain = sub.add_parser("explain", help="an entity's classes, labels and relations with their evidence sentences")
     explain.add_argument("name", metavar="NAME", help="a label, other label or acronym (\"PBF\", \"Peraza\")")
@@ -98,7 +109,8 @@ def _build(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise KGError(f"--workers must be 1 or more, not {args.workers}")
     result = run(args.paths or None, out_dir=settings.out_dir, settings=settings, validate=not args.no_validate,
-                 progress=None if not args.quiet else False, workers=args.workers, cache=not args.no_cache)
+                 progress=None if not args.quiet else False, workers=args.workers, cache=not args.no_cache,
+                 views=not args.no_views, analyze=not args.no_analyze)
     for skipped in result.skipped:
         print(f"Skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
     for doc in result.documents:

@@ -24,6 +24,11 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=200_000)
+def _fold_token(token: str) -> str:
+    return fold(token)
+
+
 def key(text: str) -> str:
     """Index key of a name: its fold without a leading article."""
     return re.sub(r"^the ", "", fold(text))
@@ -88,23 +93,33 @@ class Gazetteer:
                 self.org_index.setdefault(key(name), org)
             for acronym in org.acronyms:
                 self.acronyms.setdefault(acronym, org)
-        self._max_words = max((len(k.split()) for k in (*self.place_index, *self.org_index)), default=1)
+        self._start_cache: dict[int, dict[str, int]] = {}
 
     def find(self, text: str, index: dict) -> list[Hit]:
-        """Longest, leftmost capitalised phrases of `text` whose folded form is a key of `index`."""
+        """Longest, leftmost capitalised phrases of `text` whose folded form is a key of `index`.
+
+        Each token is folded once; the key of a phrase is its tokens' folds joined by spaces (the
+        text between tokens is punctuation or space, which folding turns into one space anyway).
+        """
+        starts = self._starts(index)
         tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+        folded = [_fold_token(text[s:e]) for s, e in tokens]
         hits: list[Hit] = []
         i = 0
         while i < len(tokens):
             found = None
-            if text[tokens[i][0]].isupper() or text[tokens[i][0]].isdigit():
-                for n in range(min(self._max_words, len(tokens) - i), 0, -1):
+            first = text[tokens[i][0]]
+            skip = 1 if folded[i] == "the" else 0  # "The Gambia" is keyed without its article
+            # A token may fold to several words ("U.S" -> "u s"): look up its first word.
+            longest = starts.get(folded[i + skip].split(" ", 1)[0], 0) if i + skip < len(tokens) else 0
+            if longest and (first.isupper() or first.isdigit()):
+                for n in range(min(longest + skip, len(tokens) - i), skip, -1):
                     start, end = tokens[i][0], tokens[i + n - 1][1]
-                    phrase = text[start:end]
-                    if "\n" in phrase:
-                        continue
-                    k = key(phrase)
-                    if k in index and not phrase.islower():
+                    k = " ".join(folded[i + skip : i + n])
+                    if k in index:
+                        phrase = text[start:end]
+                        if "\n" in phrase or phrase.islower():
+                            continue
                         if phrase.endswith(("’s", "'s")):
                             end, phrase = end - 2, phrase[:-2]
                         found = Hit(start, end, phrase, k)
@@ -115,6 +130,18 @@ class Gazetteer:
             else:
                 i += 1
         return hits
+
+    def _starts(self, index: dict) -> dict[str, int]:
+        """First word of each key of `index` -> the most words a key starting with it has."""
+        cached = self._start_cache.get(id(index))
+        if cached is None:
+            cached = {}
+            for k in index:
+                words = k.split()
+                if words:
+                    cached[words[0]] = max(cached.get(words[0], 0), len(words))
+            self._start_cache[id(index)] = cached
+        return cached
 
     def places_named(self, name: str) -> list[Place]:
         return self.place_index.get(key(name), [])

@@ -78,6 +78,17 @@ class KG(DefinedNamespace):
     statedAs: URIRef
     refersTo: URIRef
     statedIn: URIRef
+    # analytics (the actor network and the scores kg analyze writes)
+    amount: URIRef
+    evidenceCount: URIRef
+    degree: URIRef
+    inDegree: URIRef
+    outDegree: URIRef
+    pageRank: URIRef
+    betweenness: URIRef
+    eigenvectorCentrality: URIRef
+    brokerScore: URIRef
+    community: URIRef
 
 
 SCHEMA = Namespace("https://schema.org/")

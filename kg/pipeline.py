@@ -42,6 +42,8 @@ class BuildResult:
     validation: ValidationResult | None
     base_iri: str = Settings.base_iri
     files: dict[str, Path] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    who_matters: str = ""  # the "Who matters" section of report.md (kg.analyze)
 
     @cached_property
     def graph(self) -> Graph:
@@ -68,7 +70,7 @@ class BuildResult:
 def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None = None,
         settings: Settings | None = None, validate: bool = True, write: bool = True,
         progress: bool | None = None, extractor: Extractor | None = None, workers: int | None = None,
-        cache: bool = True) -> BuildResult:
+        cache: bool = True, views: bool = True, analyze: bool = True) -> BuildResult:
     """Build the knowledge graph of `paths` (default: the bundled sample corpus) into `out_dir`.
 
     Documents are extracted in `workers` processes (default: all cores); results are cached per
@@ -128,9 +130,33 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
         for name, data in outputs.items():
             serialize.write_atomic(out / name, data)
             result.files[name] = out / name
+        scores = None
+        if analyze:
+            from kg import analyze as analytics
+
+            analysis = analytics.analyze(_store(lines), out)
+            result.files.update(analysis.files)
+            result.who_matters = analytics.who_matters_section(analysis)
+            scores = {iri: row["pagerank"] for iri, row in analysis.scores.items()}
+        if views and len(lines) <= settings.views_max_triples:
+            from kg.viz import render_views
+
+            result.files["views/index.html"] = render_views(result.graph, out, scores=scores)[0]
+        elif views:
+            result.notes.append(f"Views not written: the graph has {len(lines):,} triples, more than "
+                                f"{settings.views_max_triples:,} (KG_VIEWS_MAX_TRIPLES); run `kg viz` to write them.")
         serialize.write_atomic(out / "report.md", report.build_report(result).encode("utf-8"))
         result.files["report.md"] = out / "report.md"
     return result
+
+
+def _store(lines: list[str]):
+    """An in-memory pyoxigraph store of the graph's lines (loads millions of triples in seconds)."""
+    import pyoxigraph
+
+    store = pyoxigraph.Store()
+    store.bulk_load("".join(f"{line} .\n" for line in lines).encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES)
+    return store
 
 
 def _shown(path: Path, explicit: bool) -> str:

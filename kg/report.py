@@ -27,6 +27,8 @@ def build_report(result: "BuildResult") -> str:
         d = x.document
         lines.append(f"| {_cell(d.source)} | {_cell(d.title)} | {d.kind} | {len(d.sentences)} | "
                      f"{sum(1 for e in x.entities if e.mentions)} | {len(x.statements)} |")
+    if result.who_matters:
+        lines += ["", result.who_matters.strip()]
     warned = [(d.source, w) for d in result.documents for w in d.warnings]
     if warned:
         lines += ["", "## Warnings", "", "| document | warning |", "| --- | --- |"]
@@ -37,6 +39,8 @@ def build_report(result: "BuildResult") -> str:
         lines += [f"| {_cell(s.path)} | {_cell(s.reason)} |" for s in sorted(result.skipped, key=lambda s: s.path)]
     else:
         lines.append("None.")
+    if result.notes:
+        lines += ["", "## Notes", ""] + [f"- {_cell(n)}" for n in result.notes]
     lines += ["", "## Validation", ""]
     v = result.validation
     if v is None:

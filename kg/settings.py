@@ -37,6 +37,8 @@ class Settings:
     # `kg build` runs SHACL and OWL checks on graphs up to this many triples (pyshacl is slow beyond);
     # `kg validate` checks any size.
     validate_max_triples: int = 150_000
+    # `kg build` writes the HTML views for graphs up to this many triples; `kg viz` for any size.
+    views_max_triples: int = 300_000
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":

@@ -136,3 +136,79 @@ def java() -> str:
     path = shutil.which("java")
     require(path, "java (owlready2's HermiT reasoner needs a Java runtime)")
     return path
+
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's headless Chromium driven by Playwright (no `playwright install`: it launches /usr/bin/chromium)."""
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    require(sync_playwright, "playwright for Python (pip install playwright)")
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    require(executable, "chromium (apt-get install chromium)")
+    with sync_playwright() as pw:
+        try:
+            browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        except PlaywrightError as exc:
+            require(False, f"a Chromium that starts ({executable}: {exc})")
+        yield browser
+        browser.close()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory):
+    """A real Oxigraph SPARQL server on a free loopback port, for the whole session; yields its base URL.
+
+    SPARQL query at BASE/query, update at BASE/update, Graph Store Protocol at BASE/store. The `oxigraph`
+    PyPI package installs the binary next to the interpreter.
+    """
+    import time
+    import urllib.error
+    import urllib.request
+
+    exe = Path(sys.executable).with_name("oxigraph")
+    executable = str(exe) if exe.exists() else shutil.which("oxigraph")
+    require(executable, "the oxigraph server (pip install oxigraph)")
+    location = tmp_path_factory.mktemp("oxigraph-data")
+    log = (location.parent / "oxigraph.log").open("wb")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([executable, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    ready = False
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{base}/query?query=ASK%7B%7D", timeout=2) as response:
+                ready = response.status == 200
+                break
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.1)
+    if not ready:
+        proc.kill()
+        proc.wait(10)
+        log.close()
+        require(False, f"an oxigraph server that answers on {base} within 30 s (log: {log.name})")
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+    log.close()

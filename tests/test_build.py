@@ -140,13 +140,17 @@ def test_report_counts_match_the_graph(build_result):
 
 # --- Files: determinism and parsing ----------------------------------------------------------------
 
-def test_pipeline_wrote_the_three_files(build_result):
-    assert sorted(build_result.files) == sorted(OUTPUTS)
+ALL_OUTPUTS = (*OUTPUTS, "centrality.csv", "network.graphml", "network.gexf", "scores.ttl", "views/index.html")
+
+
+def test_pipeline_wrote_its_files(build_result):
+    assert sorted(build_result.files) == sorted(ALL_OUTPUTS)
     for name, path in build_result.files.items():
         assert path.is_file() and path.stat().st_size > 0, name
-    # Besides the outputs only the per-document cache folder; no temporary files.
-    leftovers = [p.name for p in build_result.files["graph.ttl"].parent.iterdir() if p.name not in OUTPUTS]
-    assert leftovers == [".cache"]
+    # Besides the outputs only the per-document cache and the views folder; no temporary files.
+    out = build_result.files["graph.ttl"].parent
+    leftovers = sorted(p.name for p in out.iterdir() if p.name not in ALL_OUTPUTS)
+    assert leftovers == [".cache", "views"]
 
 
 @pytest.mark.parametrize("name", OUTPUTS)

@@ -1,0 +1,123 @@
+"""Build throughput against spaCy's own NER on the same text, peak memory, and incremental rebuild time.
+
+`run(n_docs, workers)` generates n synthetic releases (benchmarks/generate.py), then measures, in
+this order: spaCy NER alone (the same model and components kg loads, the same cleaned text, the same
+number of processes); a full `kg build` (no cache, validation off); a rebuild after one document changes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.generate import generate  # noqa: E402
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in KiB (Linux /proc)."""
+    total, stack, seen = 0, [pid], set()
+    while stack:
+        p = stack.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            with open(f"/proc/{p}/status") as handle:
+                for line in handle:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            with open(f"/proc/{p}/task/{p}/children") as handle:
+                stack.extend(int(c) for c in handle.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
+def timed(cmd: list[str], env: dict | None = None) -> tuple[float, int, subprocess.CompletedProcess]:
+    """Wall time (s) and peak memory of the whole process tree (MiB) of a command."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss_kb(proc.pid))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    done.set()
+    sampler.join()
+    return time.perf_counter() - start, peak // 1024, subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+_SPACY_ALONE = """
+import sys, time, spacy
+from kg.ingest import read_documents
+from kg.extract import load_nlp
+from kg.settings import Settings
+paths, workers = sys.argv[1], int(sys.argv[2])
+texts = [d.text for d in read_documents([paths]) if hasattr(d, "text")]
+nlp = load_nlp(Settings.from_env().model)
+start = time.perf_counter()
+n = sum(len(doc.ents) >= 0 for doc in nlp.pipe(texts, batch_size=32, n_process=workers))
+print(time.perf_counter() - start, sum(len(t.split()) for t in texts), n)
+"""
+
+
+def run(n_docs: int = 1000, workers: int | None = None) -> list[dict]:
+    workers = workers or os.cpu_count() or 1
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus, out = Path(tmp) / "corpus", Path(tmp) / "out"
+        generate(n_docs, corpus)
+        spacy_run = subprocess.run([sys.executable, "-c", _SPACY_ALONE, str(corpus), str(workers)],
+                                   capture_output=True, text=True, env=env, check=True)
+        spacy_s, words, _ = spacy_run.stdout.split()
+        spacy_s, words = float(spacy_s), int(words)
+        build = [sys.executable, "-m", "kg.cli", "build", str(corpus), "--out", str(out), "--quiet",
+                 "--no-validate", "--workers", str(workers)]
+        build_s, peak_mb, proc = timed(build, env)
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr)
+        rows.append({"measure": f"spaCy NER alone, {n_docs} docs, {workers} proc", "value": f"{spacy_s:.1f} s",
+                     "rate": f"{n_docs / spacy_s:.1f} docs/s, {words / spacy_s:,.0f} words/s"})
+        rows.append({"measure": f"kg build, {n_docs} docs, {workers} proc", "value": f"{build_s:.1f} s",
+                     "rate": f"{n_docs / build_s:.1f} docs/s, {words / build_s:,.0f} words/s"})
+        rows.append({"measure": "build time / spaCy NER time", "value": f"{build_s / spacy_s:.2f}x",
+                     "rate": "target <= 1.33x (includes process start and model load)"})
+        rows.append({"measure": "peak memory of the build (all processes)", "value": f"{peak_mb:,} MiB",
+                     "rate": "target < 2,048 MiB at 10,000 docs"})
+        changed = sorted(corpus.glob("*.txt"))[n_docs // 2]
+        changed.write_text(changed.read_text(encoding="utf-8").replace("launched", "presented"), encoding="utf-8")
+        rebuild_s, _, proc = timed(build, env)
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr)
+        rows.append({"measure": "rebuild after 1 document changed", "value": f"{rebuild_s:.1f} s",
+                     "rate": "target < 10 s at 10,000 docs"})
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    widths = [max(len(str(r[k])) for r in rows + [{"measure": "measure", "value": "value", "rate": "notes"}])
+              for k in ("measure", "value", "rate")]
+    head = f"| {'measure':<{widths[0]}} | {'value':>{widths[1]}} | {'notes':<{widths[2]}} |"
+    lines = [head, f"| {'-' * widths[0]} | {'-' * widths[1]}: | {'-' * widths[2]} |"]
+    lines += [f"| {r['measure']:<{widths[0]}} | {r['value']:>{widths[1]}} | {r['rate']:<{widths[2]}} |" for r in rows]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(table(run(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)))

@@ -1,0 +1,538 @@
+"""Who matters: the actor network of a graph, its centrality, roles and communities, written as files.
+
+The network comes out of `queries/12-actor-network.rq` (a SPARQL CONSTRUCT run in pyoxigraph):
+organizations, people, projects, funding sources and places, joined by funds, implements, benefits,
+affiliatedWith, subOrganizationOf and partOf edges. Measures run on networkx up to `LARGE_NETWORK`
+nodes and on python-igraph beyond, with the same output either way. Everything is deterministic:
+nodes and rows sorted by IRI, fixed seeds, floats rounded to `DECIMALS` places.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+import re
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pyoxigraph
+import yaml
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, XSD
+
+from kg import serialize
+from kg.errors import KGError
+from kg.ontology import KG, bind_prefixes
+from kg.settings import PACKAGE_DIR
+
+# Installed wheels carry a copy inside the package; a source checkout uses the top-level folder.
+QUERIES_DIR = PACKAGE_DIR / "_queries" if (PACKAGE_DIR / "_queries").is_dir() else PACKAGE_DIR.parent / "queries"
+NETWORK_QUERY = QUERIES_DIR / "12-actor-network.rq"
+
+# In order of preference when an entity carries more than one of them.
+CLASSES = ("Organization", "Person", "Project", "FundingSource", "Municipality", "Department", "Country")
+PLACE_CLASSES = frozenset({"Municipality", "Department", "Country"})
+ACTOR_CLASSES = frozenset({"Organization", "Person", "FundingSource"})
+KINDS = ("funds", "implements", "benefits", "affiliatedWith", "subOrganizationOf", "partOf")
+
+LARGE_NETWORK = 5_000  # above this many nodes the measures run on python-igraph
+EXACT_BETWEENNESS_MAX = 2_000  # above this many nodes betweenness is estimated from sampled sources
+SAMPLED_SOURCES = 256
+SEED = 42
+DAMPING = 0.85
+DECIMALS = 6
+BACKENDS = ("auto", "networkx", "igraph")
+
+# A role, the measures it can be ranked by (the first is the default), and who may appear in the ranking.
+ROLES: dict[str, dict[str, str]] = {
+    "funds": {"projects": "funds_out", "amount": "funded_amount"},
+    "implements": {"projects": "implements_out"},
+    "benefits": {"projects": "benefits_in", "funders": "benefit_funders", "amount": "benefit_amount"},
+    "broker": {"score": "broker"},
+}
+_ROLE_CLASSES = {"funds": None, "implements": None, "benefits": PLACE_CLASSES, "broker": ACTOR_CLASSES}
+
+MEASURES = ("degree", "in_degree", "out_degree", *(f"{k}_{d}" for k in KINDS for d in ("out", "in")),
+            "pagerank", "betweenness", "eigenvector", "broker", "community",
+            "funded_amount", "benefit_funders", "benefit_amount")
+CSV_COLUMNS = ("iri", "label", "class", "amount", "currency", *MEASURES)
+_FLOATS = frozenset({"pagerank", "betweenness", "eigenvector", "broker", "funded_amount", "benefit_amount"})
+
+
+class AnalysisError(KGError):
+    """The network cannot be analysed as asked (unknown role or measure, a missing backend)."""
+
+
+@dataclass
+class AnalysisResult:
+    """The actor network, a row of scores per node, the communities, and the files written."""
+
+    network: nx.MultiDiGraph
+    scores: dict[str, dict[str, int | float]]  # iri -> measure -> value, for every measure in MEASURES
+    communities: list[list[str]]  # IRIs, community 0 first (largest)
+    backend: str  # "networkx" or "igraph"
+    sampled_sources: int | None  # sources betweenness was estimated from; None when exact
+    currencies: tuple[str, ...] = ()
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One row of a role ranking."""
+
+    rank: int
+    iri: str
+    label: str
+    cls: str
+    score: int | float
+
+    def as_dict(self) -> dict[str, object]:
+        return {"rank": self.rank, "label": self.label, "iri": self.iri, "class": self.cls, "score": self.score}
+
+
+# --- Projection -------------------------------------------------------------------------------------
+
+def read_query(path: Path) -> tuple[dict, str]:
+    """A query file's YAML header (the `#+ ` lines) and its SPARQL text."""
+    text = path.read_text(encoding="utf-8")
+    header = [line[3:] if line.startswith("#+ ") else "" for line in text.splitlines() if line.startswith("#+")]
+    return yaml.safe_load("\n".join(header)) or {}, text
+
+
+def open_store(graph: Graph) -> pyoxigraph.Store:
+    """An in-memory pyoxigraph store holding `graph` (the one place to switch to a cached on-disk store)."""
+    store = pyoxigraph.Store()
+    store.load(graph.serialize(format="nt", encoding="utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES)
+    return store
+
+
+def actor_network(source: Graph | pyoxigraph.Store) -> nx.MultiDiGraph:
+    """The actor network of an rdflib graph (or a loaded pyoxigraph store), through queries/12-actor-network.rq.
+
+    Nodes are IRIs with `iri`, `label`, `class` (and `amount`, `currency` on projects with money); edges are
+    keyed by their kind, with `kind`, `evidence` and, on funds edges into a project with money, `amount`
+    and `currency`.
+    """
+    store = source if isinstance(source, pyoxigraph.Store) else open_store(source)
+    _, sparql = read_query(NETWORK_QUERY)
+    kind_of = {str(KG[k]): k for k in KINDS}
+    class_of = {str(KG[c]): c for c in CLASSES}
+    rdf_type, label, amount, currency = str(RDF.type), str(RDFS.label), str(KG.amount), str(KG.currency)
+    classes: dict[str, set[str]] = defaultdict(set)
+    labels: dict[str, set[str]] = defaultdict(set)
+    money: dict[str, dict[str, str]] = defaultdict(dict)
+    evidence: dict[tuple[str, str, str], int] = {}
+    statements: dict[str, dict[str, str]] = defaultdict(dict)
+    for triple in store.query(sparql):
+        subject, predicate, value = triple.subject, triple.predicate.value, triple.object.value
+        if isinstance(subject, pyoxigraph.BlankNode):
+            statements[subject.value][predicate] = value
+        elif predicate in kind_of:
+            evidence.setdefault((subject.value, value, kind_of[predicate]), 0)
+        elif predicate == rdf_type:
+            if value in class_of:
+                classes[subject.value].add(class_of[value])
+        elif predicate == label:
+            labels[subject.value].add(value)
+        elif predicate in (amount, currency):
+            money[subject.value][predicate] = value
+    parts = str(RDF.subject), str(RDF.predicate), str(RDF.object), str(KG.evidenceCount)
+    for st in statements.values():
+        if st.get(parts[1]) in kind_of:
+            evidence[(st[parts[0]], st[parts[2]], kind_of[st[parts[1]]])] = int(st.get(parts[3], 0))
+    network = nx.MultiDiGraph()
+    for iri in sorted(classes):
+        attrs: dict[str, object] = {"iri": iri, "label": min(labels[iri]) if labels[iri] else _local_name(iri),
+                                    "class": next(c for c in CLASSES if c in classes[iri])}
+        if amount in money.get(iri, {}):
+            attrs["amount"] = float(money[iri][amount])
+            attrs["currency"] = money[iri].get(currency, "")
+        network.add_node(iri, **attrs)
+    for (s, o, kind) in sorted(evidence):
+        if s not in network or o not in network:
+            continue
+        attrs = {"kind": kind, "evidence": evidence[(s, o, kind)]}
+        if kind == "funds" and "amount" in network.nodes[o]:
+            attrs["amount"] = network.nodes[o]["amount"]
+            attrs["currency"] = network.nodes[o]["currency"]
+        network.add_edge(s, o, key=kind, **attrs)
+    return network
+
+
+def _local_name(iri: str) -> str:
+    return re.split(r"[/#]", iri.rstrip("/"))[-1]
+
+
+# --- Measures ---------------------------------------------------------------------------------------
+
+def measure(network: nx.MultiDiGraph, *, backend: str = "auto") -> AnalysisResult:
+    """Degrees, role counts and amounts, PageRank, betweenness, eigenvector centrality, broker scores and
+    communities of every node. `backend` is auto (igraph above LARGE_NETWORK nodes), networkx or igraph."""
+    if backend not in BACKENDS:
+        raise AnalysisError(f"Unknown backend '{backend}'. Available: {', '.join(BACKENDS)}")
+    nodes = sorted(network)
+    n = len(nodes)
+    chosen = backend if backend != "auto" else ("igraph" if n > LARGE_NETWORK else "networkx")
+    scores = _role_counts(network, nodes)
+    undirected = nx.Graph()
+    undirected.add_nodes_from(nodes)
+    undirected.add_edges_from((u, v) for u, v in network.edges() if u != v)
+    index = {v: i for i, v in enumerate(nodes)}
+    edges = np.array([(index[u], index[v]) for u, v in undirected.edges()], dtype=np.int64).reshape(-1, 2)
+    ig_graph = _igraph(n, edges) if chosen == "igraph" else None
+    sampled = n > EXACT_BETWEENNESS_MAX
+    funders = [v for v in nodes if scores[v]["funds_out"] > 0]
+    places = [v for v in nodes if network.nodes[v]["class"] in PLACE_CLASSES]
+    columns = {
+        "pagerank": _pagerank(undirected, ig_graph, nodes),
+        "betweenness": _betweenness(undirected, ig_graph, nodes, index, sampled),
+        "eigenvector": _eigenvector(n, edges),
+        "broker": _brokers(undirected, ig_graph, nodes, index, funders, places, sampled),
+    }
+    communities = _communities(undirected, ig_graph, nodes)
+    for name, values in columns.items():
+        for v, value in zip(nodes, values):
+            scores[v][name] = _round(value)
+    for number, members in enumerate(communities):
+        for v in members:
+            scores[v]["community"] = number
+    currencies = tuple(sorted({c for _, _, c in network.edges(data="currency") if c}
+                              | {c for _, c in network.nodes(data="currency") if c}))
+    if len(currencies) > 1:
+        print(f"Warning: amounts in {', '.join(currencies)} are summed as if in one currency", file=sys.stderr)
+    return AnalysisResult(network, {v: {m: scores[v][m] for m in MEASURES} for v in nodes}, communities, chosen,
+                          min(SAMPLED_SOURCES, n) if sampled else None, currencies)
+
+
+def _round(value: float) -> float:
+    return round(float(value), DECIMALS) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _role_counts(network: nx.MultiDiGraph, nodes: list[str]) -> dict[str, dict[str, int | float]]:
+    scores = {v: dict.fromkeys(MEASURES, 0) for v in nodes}
+    in_degree, out_degree = dict(network.in_degree()), dict(network.out_degree())
+    for v in nodes:
+        scores[v].update(degree=in_degree[v] + out_degree[v], in_degree=in_degree[v], out_degree=out_degree[v],
+                         funded_amount=0.0, benefit_amount=0.0)
+    funders: dict[str, set[str]] = defaultdict(set)
+    for u, v, kind in network.edges(keys=True):
+        scores[u][f"{kind}_out"] += 1
+        scores[v][f"{kind}_in"] += 1
+        if kind == "funds":
+            funders[v].add(u)
+            scores[u]["funded_amount"] += network.nodes[v].get("amount", 0.0)
+    benefit_funders: dict[str, set[str]] = defaultdict(set)
+    for project, beneficiary, kind in network.edges(keys=True):
+        if kind == "benefits":
+            benefit_funders[beneficiary] |= funders[project]
+            scores[beneficiary]["benefit_amount"] += network.nodes[project].get("amount", 0.0)
+    for v, found in benefit_funders.items():
+        scores[v]["benefit_funders"] = len(found)
+    for v in nodes:
+        scores[v]["funded_amount"] = _round(scores[v]["funded_amount"])
+        scores[v]["benefit_amount"] = _round(scores[v]["benefit_amount"])
+    return scores
+
+
+def _igraph(n: int, edges: np.ndarray):
+    try:
+        import igraph
+    except ImportError:
+        raise AnalysisError(f"python-igraph is needed for networks of more than {LARGE_NETWORK:,} nodes; "
+                            "install it with `pip install igraph`") from None
+    return igraph.Graph(n=n, edges=edges.tolist(), directed=False)
+
+
+def _pagerank(undirected: nx.Graph, ig_graph, nodes: list[str]) -> list[float]:
+    # Undirected: the relations point from funder to project to place, so a directed walk would rank every
+    # funder last and every place first.
+    if not nodes:
+        return []
+    if ig_graph is not None:
+        return list(ig_graph.pagerank(damping=DAMPING, directed=False))
+    ranks = nx.pagerank(undirected, alpha=DAMPING, max_iter=1000, tol=1e-10)
+    return [ranks[v] for v in nodes]
+
+
+def _sample(items: list[str], k: int) -> list[str]:
+    return sorted(random.Random(SEED).sample(items, k))
+
+
+def _subset_betweenness(undirected: nx.Graph, ig_graph, nodes: list[str], index: dict[str, int],
+                        sources: list[str], targets: list[str] | None) -> list[float]:
+    """Sum over (source, target) pairs of the share of their shortest paths through each node; both backends
+    halve it on undirected graphs (each pair is seen from both ends when sources and targets overlap)."""
+    if ig_graph is not None:
+        return list(ig_graph.betweenness(directed=False, sources=[index[s] for s in sources],
+                                         targets=None if targets is None else [index[t] for t in targets]))
+    values = nx.betweenness_centrality_subset(undirected, sources, nodes if targets is None else targets,
+                                              normalized=False)
+    return [values[v] for v in nodes]
+
+
+def _betweenness(undirected: nx.Graph, ig_graph, nodes: list[str], index: dict[str, int],
+                 sampled: bool) -> list[float]:
+    """Normalized betweenness: exact, or estimated from SAMPLED_SOURCES sources (seed SEED) beyond
+    EXACT_BETWEENNESS_MAX nodes, scaling each node's sum by (n - 1) / (sources other than itself)."""
+    n = len(nodes)
+    if n < 3:
+        return [0.0] * n
+    pairs = (n - 1) * (n - 2) / 2
+    if not sampled:
+        if ig_graph is not None:
+            raw = ig_graph.betweenness(directed=False)
+        else:
+            exact = nx.betweenness_centrality(undirected, normalized=False)
+            raw = [exact[v] for v in nodes]
+        return [value / pairs for value in raw]
+    sources = _sample(nodes, min(SAMPLED_SOURCES, n))
+    chosen = set(sources)
+    raw = _subset_betweenness(undirected, ig_graph, nodes, index, sources, None)
+    return [value * (n - 1) / (len(sources) - (v in chosen)) / pairs for v, value in zip(nodes, raw)]
+
+
+def _brokers(undirected: nx.Graph, ig_graph, nodes: list[str], index: dict[str, int], funders: list[str],
+             places: list[str], sampled: bool) -> list[float]:
+    """Share of (funder, place) pairs whose shortest paths run through each node (fractional over ties);
+    estimated from SAMPLED_SOURCES funders on large networks with many funders."""
+    if not funders or not places:
+        return [0.0] * len(nodes)
+    sources = _sample(funders, SAMPLED_SOURCES) if sampled and len(funders) > SAMPLED_SOURCES else funders
+    raw = _subset_betweenness(undirected, ig_graph, nodes, index, sources, places)
+    return [2 * value / (len(sources) * len(places)) for value in raw]
+
+
+def _eigenvector(n: int, edges: np.ndarray) -> list[float]:
+    """Eigenvector centrality per connected component, scaled by sqrt(component size / n) so the whole
+    vector has unit length as on a connected graph; 0 for nodes without edges. networkx's own versions
+    raise or do not converge on disconnected graphs."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.sparse.linalg import eigsh
+
+    result = np.zeros(n)
+    if n == 0 or len(edges) == 0:
+        return result.tolist()
+    rows = np.concatenate([edges[:, 0], edges[:, 1]])
+    cols = np.concatenate([edges[:, 1], edges[:, 0]])
+    adjacency = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n)).tocsr()
+    count, labels = connected_components(adjacency, directed=False)
+    order = np.argsort(labels, kind="stable")  # components become contiguous blocks
+    blocked = adjacency[order][:, order].tocsr()
+    bounds = np.searchsorted(labels[order], np.arange(count + 1))
+    for start, end in zip(bounds[:-1], bounds[1:]):
+        size = end - start
+        if size < 2:
+            continue
+        block = blocked[start:end, start:end]
+        if size <= 200:
+            _, vectors = np.linalg.eigh(block.toarray())
+            vector = vectors[:, -1]
+        else:
+            _, vectors = eigsh(block.astype(float), k=1, which="LA", v0=np.ones(size), tol=1e-12, maxiter=10_000)
+            vector = vectors[:, 0]
+        vector = np.abs(vector) / np.linalg.norm(vector) * np.sqrt(size / n)
+        result[order[start:end]] = vector
+    return result.tolist()
+
+
+def _communities(undirected: nx.Graph, ig_graph, nodes: list[str]) -> list[list[str]]:
+    """Louvain communities (seed SEED), numbered by decreasing size, ties by their first IRI."""
+    if not nodes:
+        return []
+    if ig_graph is not None:
+        import igraph
+
+        igraph.set_random_number_generator(random.Random(SEED))
+        try:
+            parts = ig_graph.community_multilevel()
+        finally:
+            igraph.set_random_number_generator(random)
+        groups = [[nodes[i] for i in part] for part in parts]
+    else:
+        groups = [list(c) for c in nx.community.louvain_communities(undirected, seed=SEED)]
+    return sorted((sorted(g) for g in groups), key=lambda g: (-len(g), g[0]))
+
+
+# --- Rankings ---------------------------------------------------------------------------------------
+
+def rank(result: AnalysisResult, role: str, by: str | None = None, top: int | None = 10) -> list[Ranked]:
+    """The nodes playing `role` (funds, implements, benefits, broker), best first by `by`; ties by label, IRI."""
+    if role not in ROLES:
+        raise AnalysisError(f"Unknown role '{role}'. Available: {', '.join(ROLES)}")
+    by = by or next(iter(ROLES[role]))
+    if by not in ROLES[role]:
+        raise AnalysisError(f"Role '{role}' cannot be ranked by '{by}'. Available: {', '.join(ROLES[role])}")
+    column, allowed = ROLES[role][by], _ROLE_CLASSES[role]
+    nodes = result.network.nodes
+    rows = [(result.scores[v][column], nodes[v]["label"], v) for v in result.scores
+            if result.scores[v][column] > 0 and (allowed is None or nodes[v]["class"] in allowed)]
+    rows.sort(key=lambda row: (-row[0], row[1], row[2]))
+    return [Ranked(i, v, label, nodes[v]["class"], score)
+            for i, (score, label, v) in enumerate(rows[:top] if top else rows, start=1)]
+
+
+def ranking_json(rows: list[Ranked]) -> str:
+    return json.dumps([row.as_dict() for row in rows], ensure_ascii=False, indent=1) + "\n"
+
+
+def ranking_csv(rows: list[Ranked]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["rank", "label", "iri", "class", "score"])
+    writer.writerows([r.rank, r.label, r.iri, r.cls, _text(r.score)] for r in rows)
+    return out.getvalue()
+
+
+def ranking_table(rows: list[Ranked]) -> str:
+    table = [("#", "score", "class", "label", "iri")] + [
+        (str(r.rank), _text(r.score), r.cls, r.label, r.iri) for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    return "".join("  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + row[4] + "\n"
+                   for row in table)
+
+
+def _text(value: object) -> str:
+    return f"{value:.{DECIMALS}f}" if isinstance(value, float) else str(value)
+
+
+# --- Files ------------------------------------------------------------------------------------------
+
+def analyze(graph: Graph | pyoxigraph.Store, out_dir: str | Path, *, backend: str = "auto") -> AnalysisResult:
+    """Measure the actor network of `graph` and write centrality.csv, network.graphml, network.gexf and
+    scores.ttl into `out_dir`, each atomically."""
+    result = measure(actor_network(graph), backend=backend)
+    out = Path(out_dir)
+    for name, data in (("centrality.csv", centrality_csv(result)), ("network.graphml", network_graphml(result)),
+                       ("network.gexf", network_gexf(result)), ("scores.ttl", scores_turtle(result))):
+        serialize.write_atomic(out / name, data)
+        result.files[name] = out / name
+    return result
+
+
+def centrality_csv(result: AnalysisResult) -> bytes:
+    """One row per node, sorted by IRI: identity, the project's own money, then every measure."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for v, row in result.scores.items():
+        node = result.network.nodes[v]
+        amount = _text(node["amount"]) if "amount" in node else ""
+        writer.writerow([v, node["label"], node["class"], amount, node.get("currency", ""),
+                         *(_text(row[m]) for m in MEASURES)])
+    return out.getvalue().encode("utf-8")
+
+
+def export_network(result: AnalysisResult) -> nx.MultiDiGraph:
+    """The network with every score on its nodes, all attributes scalars (no None, lists or dicts)."""
+    graph = nx.MultiDiGraph()
+    for v in result.scores:
+        node = result.network.nodes[v]
+        attrs = {k: node[k] for k in ("iri", "label", "class", "amount", "currency") if k in node}
+        attrs.update(result.scores[v])
+        graph.add_node(v, **attrs)
+    for u, v, key, data in result.network.edges(keys=True, data=True):
+        graph.add_edge(u, v, key=key, **{k: data[k] for k in ("kind", "evidence", "amount", "currency") if k in data})
+    return graph
+
+
+def network_graphml(result: AnalysisResult) -> bytes:
+    buffer = io.BytesIO()
+    nx.write_graphml_xml(export_network(result), buffer, encoding="utf-8")
+    return buffer.getvalue()
+
+
+def network_gexf(result: AnalysisResult) -> bytes:
+    buffer = io.BytesIO()
+    nx.write_gexf(export_network(result), buffer, encoding="utf-8")
+    # The writer stamps today's date; drop it so the same graph gives the same bytes.
+    return re.sub(rb'<meta lastmodifieddate="[^"]*">', b"<meta>", buffer.getvalue(), count=1)
+
+
+def scores_turtle(result: AnalysisResult) -> bytes:
+    """The scores as RDF: kg:degree, kg:inDegree, kg:outDegree, kg:pageRank, kg:betweenness,
+    kg:eigenvectorCentrality, kg:brokerScore and kg:community on each node's IRI."""
+    graph = bind_prefixes(Graph())
+    integers = {KG.degree: "degree", KG.inDegree: "in_degree", KG.outDegree: "out_degree", KG.community: "community"}
+    decimals = {KG.pageRank: "pagerank", KG.betweenness: "betweenness", KG.eigenvectorCentrality: "eigenvector",
+                KG.brokerScore: "broker"}
+    for v, row in result.scores.items():
+        node = URIRef(v)
+        for term, name in integers.items():
+            graph.add((node, term, Literal(int(row[name]), datatype=XSD.integer)))
+        for term, name in decimals.items():
+            graph.add((node, term, Literal(Decimal(f"{row[name]:.{DECIMALS}f}"), datatype=XSD.decimal)))
+    return serialize.turtle(graph)
+
+
+# --- Report section ---------------------------------------------------------------------------------
+
+def who_matters_section(result: AnalysisResult, top: int = 10) -> str:
+    """A Markdown "## Who matters" section: top funders, implementers, places, brokers and communities."""
+    kinds = Counter(kind for _, _, kind in result.network.edges(keys=True))
+    how = ("exact" if result.sampled_sources is None
+           else f"estimated from {result.sampled_sources} sampled sources (seed {SEED})")
+    edges = ", ".join(f"{kinds[k]} {k}" for k in KINDS if kinds[k]) or "none"
+    lines = ["## Who matters", "",
+             f"The actor network has {result.network.number_of_nodes()} nodes and "
+             f"{result.network.number_of_edges()} edges ({edges}). Measures by {result.backend} on the undirected "
+             f"network; betweenness {how}; communities by Louvain (seed {SEED}). Every node's scores are in "
+             "`centrality.csv` and `scores.ttl`; amounts are project budgets (else the largest money figure about "
+             "the project), not split between co-funders or places.", ""]
+    money = f" ({result.currencies[0]})" if len(result.currencies) == 1 else ""
+    tables = (
+        ("Top funders", "funds", "projects", [("projects funded", "funds_out"), (f"amount{money}", "funded_amount")]),
+        ("Top implementers", "implements", "projects", [("projects implemented", "implements_out"),
+                                                        ("PageRank", "pagerank")]),
+        ("Places that benefit most", "benefits", "projects", [("projects", "benefits_in"),
+                                                              ("funders", "benefit_funders"),
+                                                              (f"amount{money}", "benefit_amount")]),
+        ("Brokers", "broker", "score", [("broker score", "broker"), ("betweenness", "betweenness")]),
+    )
+    for title, role, by, columns in tables:
+        lines += [f"### {title}", ""]
+        if role == "broker":
+            lines += ["Organizations, people and funds on the shortest paths between funders and the places that "
+                      "benefit: the share of funder-place pairs whose shortest paths run through them.", ""]
+        rows = rank(result, role, by, top)
+        if not rows:
+            lines += ["None found.", ""]
+            continue
+        lines.append("| # | name | class | " + " | ".join(c for c, _ in columns) + " |")
+        lines.append("| ---: | --- | --- | " + " | ".join("---:" for _ in columns) + " |")
+        for row in rows:
+            cells = [_cell(result.scores[row.iri][m], m) for _, m in columns]
+            lines.append(f"| {row.rank} | {_md(row.label)} | {row.cls} | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines += ["### Communities", ""]
+    shown = [c for c in result.communities if len(c) > 1][:top]
+    if not shown:
+        lines += ["None found.", ""]
+    else:
+        lines += ["| community | size | most central members (PageRank) |", "| ---: | ---: | --- |"]
+        for members in shown:
+            number = result.scores[members[0]]["community"]
+            best = sorted(members, key=lambda v: (-result.scores[v]["pagerank"], result.network.nodes[v]["label"], v))
+            names = ", ".join(_md(result.network.nodes[v]["label"]) for v in best[:5])
+            lines.append(f"| {number} | {len(members)} | {names} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _cell(value: int | float, measure_name: str) -> str:
+    if measure_name.endswith("amount"):
+        return f"{value:,.0f}" if value else "-"
+    return f"{value:.4f}" if measure_name in _FLOATS else str(value)
+
+
+def _md(text: str) -> str:
+    """A label as a table cell: no line breaks, pipes or HTML from the documents."""
+    text = " ".join(text.split())
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,636 @@
+"""SPARQL from files: the shipped query catalogue, header parsing, safe parameter binding, local and remote runs.
+
+A query file is `queries/NN-slug.rq`: a header of `#+ key: value` lines (YAML once the `#+` is taken
+off: summary, description, params, returns), then plain SPARQL that runs unchanged in any SPARQL tool.
+
+Parameters are bound as data, never pasted into the text: each value is converted to an RDF term
+(IRIs validated, literals escaped by pyoxigraph's N-Triples serialiser) and joined to the query as a
+`VALUES (?a ?b) { (<iri> "x") }` block at the end of its WHERE clause. The same bound text runs on
+the local pyoxigraph store and at a remote endpoint, so both give the same rows. (pyoxigraph's own
+`substitutions=` would be the local alternative, but in 0.5 it treats a substituted variable as
+unbound in BOUND() and still reports its value on rows where an OPTIONAL did not match it, so local
+results would differ from those of a VALUES block at an endpoint.)
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import io
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pyoxigraph as ox
+import yaml
+
+from kg.errors import KGError
+from kg.ontology import PREFIXES
+from kg.settings import PACKAGE_DIR, Settings
+from kg.store import DEFAULT_TIMEOUT, DEFAULT_TRIES, EndpointError, HTTPStatusError, auth_headers, check_url, \
+    load_into, open_store, with_retries
+
+# Installed wheels carry a copy of queries/ inside the package; a source checkout uses the top-level folder.
+QUERIES_DIR = next((p for p in (PACKAGE_DIR / "_queries", PACKAGE_DIR.parent / "queries") if p.is_dir()),
+                   PACKAGE_DIR.parent / "queries")
+PARAM_TYPES = ("iri", "string", "integer", "decimal", "year")
+FORMATS = ("table", "csv", "tsv", "json", "md")
+XSD = "http://www.w3.org/2001/XMLSchema#"
+UPDATE_OPERATIONS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY")
+QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+# Characters that may not appear in an IRI (SPARQL's IRIREF production), besides controls and space.
+IRI_FORBIDDEN = '<>"{}|^`\\'
+TABLE_CELL_LIMIT = 60
+
+
+class QueryError(KGError):
+    """A query file, parameter or query text is wrong, or the query is refused."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Query files and the catalogue
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str = "string"
+    required: bool = False
+    description: str = ""
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.type}, {'required' if self.required else 'optional'})"
+
+
+@dataclass(frozen=True)
+class QueryFile:
+    """A query file: its header fields and its text (header included, so error lines match the file)."""
+
+    path: Path
+    summary: str
+    description: str
+    params: tuple[Param, ...]
+    returns: tuple[str, ...]
+    text: str
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"^\d+-", "", self.path.stem)
+
+
+def parse_header(text: str, source: str = "query") -> dict:
+    """The `#+` header at the top of a query file as a dict ({} when there is none)."""
+    lines = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#+"):
+            body = stripped[2:]
+            lines.append(body[1:] if body.startswith(" ") else body)
+        elif stripped and not lines:
+            break  # the header, if any, comes first
+        elif lines and not stripped.startswith("#+"):
+            break
+    if not lines:
+        return {}
+    try:
+        header = yaml.safe_load("\n".join(lines))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise QueryError(f"{source}{where}: the #+ header is not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if header is None:
+        return {}
+    if not isinstance(header, dict):
+        raise QueryError(f"{source}: the #+ header must be `key: value` lines, not {type(header).__name__}")
+    return header
+
+
+def read_query(path: str | Path) -> QueryFile:
+    """A query file with its header parsed; a file without a header is a query without parameters."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QueryError(f"{path}: cannot read the query file: {exc}") from None
+    header = parse_header(text, str(path))
+    known = {"summary", "description", "params", "returns"}
+    unknown = sorted(set(header) - known)
+    if unknown:
+        raise QueryError(f"{path}: unknown header key(s) {', '.join(unknown)}; expected {', '.join(sorted(known))}")
+    params = tuple(_param(p, path) for p in header.get("params") or [])
+    names = [p.name for p in params]
+    if len(set(names)) != len(names):
+        raise QueryError(f"{path}: a parameter is declared twice in the header: {', '.join(names)}")
+    returns = header.get("returns") or ()
+    if isinstance(returns, str):
+        returns = [r.strip() for r in returns.split(",") if r.strip()]
+    return QueryFile(path, str(header.get("summary") or "").strip(), str(header.get("description") or "").strip(),
+                     params, tuple(str(r) for r in returns), text)
+
+
+def _param(raw: object, path: Path) -> Param:
+    if not isinstance(raw, dict) or "name" not in raw:
+        raise QueryError(f"{path}: each entry of params needs at least `name:` (and type, required, description)")
+    name, kind = str(raw["name"]), str(raw.get("type", "string"))
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise QueryError(f"{path}: parameter name '{name}' is not a SPARQL variable name")
+    if kind not in PARAM_TYPES:
+        raise QueryError(f"{path}: parameter {name} has unknown type '{kind}'; expected one of {', '.join(PARAM_TYPES)}")
+    return Param(name, kind, bool(raw.get("required", False)), str(raw.get("description") or "").strip())
+
+
+class Catalogue:
+    """The query files of a folder (default: the shipped `queries/`), found by file name, slug or number."""
+
+    def __init__(self, folder: str | Path | None = None):
+        self.folder = Path(folder) if folder is not None else QUERIES_DIR
+        self.queries: list[QueryFile] = [read_query(p) for p in sorted(self.folder.glob("*.rq"))]
+
+    def names(self) -> list[str]:
+        return [q.name for q in self.queries]
+
+    def find(self, ref: str | Path) -> QueryFile:
+        """`01-funders`, `funders`, `01`, or the path of any .rq file."""
+        ref_text = str(ref)
+        for q in self.queries:
+            if ref_text in (q.name, q.slug, q.path.name) or ref_text == q.name.split("-", 1)[0]:
+                return q
+        path = Path(ref_text)
+        if path.suffix == ".rq" or path.is_file():
+            if path.is_file():
+                return read_query(path)
+            raise QueryError(f"{path}: no such query file")
+        raise QueryError(f"Unknown query '{ref_text}'. Available: {', '.join(self.names()) or '(none)'}")
+
+
+def find_query(ref: str | Path, folder: str | Path | None = None) -> QueryFile:
+    return Catalogue(folder).find(ref)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameters
+
+
+def bind_params(query: QueryFile, raw: Mapping[str, str]) -> dict[str, ox.NamedNode | ox.Literal]:
+    """Parameter values converted to RDF terms by their declared types; unknown and missing ones refused."""
+    declared = {p.name: p for p in query.params}
+    expected = ", ".join(p.describe() for p in query.params) or "none (this query takes no parameters)"
+    for name in raw:
+        if name not in declared:
+            raise QueryError(f"{query.name}: unknown parameter '{name}'. Expected: {expected}")
+    for p in query.params:
+        if p.required and p.name not in raw:
+            raise QueryError(f"{query.name}: missing required parameter '{p.name}'. Expected: {expected}")
+    return {name: to_term(declared[name], value) for name, value in raw.items()}
+
+
+def to_term(param: Param, value: str) -> ox.NamedNode | ox.Literal:
+    """The RDF term for a parameter value of the parameter's type."""
+    where = f"parameter {param.name} ({param.type})"
+    if param.type == "iri":
+        return ox.NamedNode(validate_iri(expand_iri(value), what=where))
+    if param.type == "integer":
+        if not re.fullmatch(r"[+-]?\d+", value.strip()):
+            raise QueryError(f"{where}: '{value}' is not an integer")
+        return ox.Literal(str(int(value)), datatype=ox.NamedNode(XSD + "integer"))
+    if param.type == "decimal":
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite():
+            raise QueryError(f"{where}: '{value}' is not a decimal number")
+        return ox.Literal(value.strip(), datatype=ox.NamedNode(XSD + "decimal"))
+    if param.type == "year":
+        if not re.fullmatch(r"-?\d{4}", value.strip()):
+            raise QueryError(f"{where}: '{value}' is not a year like 2017")
+        return ox.Literal(value.strip(), datatype=ox.NamedNode(XSD + "gYear"))
+    return ox.Literal(value)
+
+
+def expand_iri(value: str) -> str:
+    """`kg:funds` or `kgr:organization/iom` to a full IRI; anything else unchanged."""
+    prefix, sep, rest = value.partition(":")
+    namespaces = {**{k: str(v) for k, v in PREFIXES.items()}, "kgr": Settings.from_env().base_iri}
+    if sep and prefix in namespaces and not rest.startswith("//"):
+        return namespaces[prefix] + rest
+    return value
+
+
+def validate_iri(value: str, *, what: str = "IRI") -> str:
+    """`value` if it is an absolute IRI that cannot break out of `<...>`, else a QueryError saying why."""
+    bad = sorted({c for c in value if c in IRI_FORBIDDEN or ord(c) <= 0x20})
+    if bad:
+        shown = " ".join("space" if c == " " else repr(c) for c in bad)
+        raise QueryError(f"{what}: '{value}' is not a valid IRI: it contains {shown} "
+                         f"(no spaces, controls or any of {IRI_FORBIDDEN} allowed)")
+    if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", value):
+        raise QueryError(f"{what}: '{value}' is not an absolute IRI (like https://w3id.org/kg/resource/...) "
+                         f"or a known prefixed name (kgr:organization/iom, kg:funds)")
+    try:
+        ox.NamedNode(value)
+    except ValueError as exc:
+        raise QueryError(f"{what}: '{value}' is not a valid IRI: {exc}") from None
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Query text: masking, safety checks, binding
+
+
+_TOKENS = re.compile(
+    r"'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'(?:[^'\\\n\r]|\\.)*'"
+    r'|"(?:[^"\\\n\r]|\\.)*"'
+    r'|<[^<>"{}|^`\\\x00-\x20]*>'
+    r"|#[^\n\r]*",
+    re.S,
+)
+
+
+def mask(text: str) -> str:
+    """`text` with strings, IRIs and comments blanked out (same length, same lines), leaving only syntax."""
+    return _TOKENS.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+
+def _keyword(words: Sequence[str]) -> re.Pattern[str]:
+    # A keyword, not part of a variable (?drop), a prefixed name (ex:load, load:x) or a longer word.
+    return re.compile(r"(?<![\w?$:.\-])(" + "|".join(words) + r")(?![\w:\-])", re.I)
+
+
+_UPDATE = _keyword(UPDATE_OPERATIONS)
+_SERVICE = _keyword(["SERVICE"])
+_FORM = _keyword([*QUERY_FORMS, *UPDATE_OPERATIONS, "WITH"])
+_VALUES = _keyword(["VALUES"])
+
+
+def query_form(text: str) -> str:
+    """SELECT, ASK, CONSTRUCT, DESCRIBE, or UPDATE."""
+    m = _FORM.search(mask(text))
+    if not m:
+        return "SELECT"  # not a query at all: the parser reports the syntax error
+    word = m.group(1).upper()
+    return word if word in QUERY_FORMS else "UPDATE"
+
+
+def check_query(text: str, *, source: str = "query", allow_update: bool = False, allow_service: bool = False,
+                syntax: bool = True) -> str:
+    """The query form, after refusing updates and SERVICE unless allowed and reporting syntax errors."""
+    masked = mask(text)
+    if not allow_update and (m := _UPDATE.search(masked)):
+        raise QueryError(f"{source} line {_line(masked, m.start())}: the query contains a SPARQL Update operation "
+                         f"({m.group(1).upper()}); kg runs read-only queries unless you pass --allow-update")
+    if not allow_service and (m := _SERVICE.search(masked)):
+        raise QueryError(f"{source} line {_line(masked, m.start())}: the query calls another endpoint (SERVICE); "
+                         f"pass --allow-service to let it")
+    form = query_form(text)
+    if syntax:
+        check_syntax(text, form, source=source)
+    return form
+
+
+def check_syntax(text: str, form: str, *, source: str = "query") -> None:
+    """A QueryError with line and column if pyoxigraph cannot parse `text` (nothing is evaluated)."""
+    if form == "UPDATE":
+        return  # checking an update means running it; the store reports its syntax errors
+    if form == "ASK" and _SERVICE.search(mask(text)):
+        return  # ASK is evaluated at once, and that would call the service
+    try:
+        _EMPTY.query(text)  # SELECT/CONSTRUCT/DESCRIBE results are lazy: this only parses
+    except SyntaxError as exc:
+        raise QueryError(syntax_message(exc, source, text)) from None
+
+
+_EMPTY = ox.Store()
+
+
+def syntax_message(exc: SyntaxError, source: str, text: str | None = None) -> str:
+    """pyoxigraph's "error at LINE:COL: expected ..." as "SOURCE line L, column C: SPARQL syntax error: ..."."""
+    message = str(exc)
+    m = re.match(r"error at (\d+):(\d+):\s*(.*)", message, re.S)
+    if not m:
+        return f"{source}: SPARQL syntax error: {message}"
+    detail = " ".join(m.group(3).split())
+    if "Prefix not found" in detail and text is not None:
+        masked = mask(text)
+        declared = set(re.findall(r"(?i)PREFIX\s+([\w.-]*):", masked))
+        used = re.findall(r"(?<![\w?$:.\-])([A-Za-z][\w.-]*)?:(?=[\w(%])", masked)
+        missing = sorted({u for u in used if u not in declared})
+        if missing:
+            detail = f"undeclared prefix {', '.join(u + ':' for u in missing)}; add a PREFIX line for it"
+    if len(detail) > 160:  # the parser can list every character class it would have accepted
+        detail = detail[:159] + "…"
+    line, column = int(m.group(1)), int(m.group(2))
+    if text is not None and line > len(text.splitlines()):
+        return f"{source}: SPARQL syntax error at the end of the query (something left open?): {detail}"
+    return f"{source} line {line}, column {column}: SPARQL syntax error: {detail}"
+
+
+def _line(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def bind_values(text: str, bindings: Mapping[str, ox.NamedNode | ox.Literal], *, source: str = "query") -> str:
+    """`text` with `VALUES (?a ?b) { (<iri> "x") }` inserted before the closing brace of its WHERE clause."""
+    if not bindings:
+        return text
+    masked = mask(text)
+    groups, depth, start = [], 0, 0
+    for i, ch in enumerate(masked):
+        if ch == "{":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                groups.append((start, i))
+    where = None
+    for n in range(len(groups) - 1, -1, -1):
+        before = masked[groups[n - 1][1] + 1 if n else 0:groups[n][0]]
+        if not _VALUES.search(before):  # skip a trailing VALUES clause
+            where = groups[n]
+            break
+    if where is None:
+        raise QueryError(f"{source}: the query has no WHERE clause to bind parameters in")
+    names = " ".join(f"?{name}" for name in bindings)
+    row = " ".join(str(term) for term in bindings.values())  # N-Triples form: IRIs checked, literals escaped
+    block = f"\n  VALUES ({names}) {{ ({row}) }}\n"
+    bound = text[:where[1]] + block + text[where[1]:]
+    # Defence in depth: the block must have added no syntax outside its literals and IRIs.
+    if _UPDATE.search(mask(block)) or _SERVICE.search(mask(block)):
+        raise QueryError(f"{source}: a parameter value would change the query; refused")
+    return bound
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+@dataclass(frozen=True)
+class Result:
+    """Rows of a SELECT, the answer of an ASK, or the triples of a CONSTRUCT/DESCRIBE (or of an update)."""
+
+    kind: str  # "select" | "ask" | "graph" | "update" (an update run at an endpoint)
+    variables: tuple[str, ...] = ()
+    rows: tuple[tuple[object, ...], ...] = ()
+    boolean: bool | None = None
+    triples: tuple[ox.Triple, ...] = ()
+    message: str = ""
+
+    def __len__(self) -> int:
+        """Rows, triples, 1 for an ASK answer, 0 for an update."""
+        if self.kind == "select":
+            return len(self.rows)
+        if self.kind == "graph":
+            return len(self.triples)
+        return 1 if self.kind == "ask" else 0
+
+
+def prepare(query: QueryFile, params: Mapping[str, str] | None = None, *, allow_update: bool = False,
+            allow_service: bool = False) -> tuple[str, str]:
+    """(form, text to run): the file checked, then its parameters bound as a VALUES block."""
+    source = str(query.path)
+    form = check_query(query.text, source=source, allow_update=allow_update, allow_service=allow_service)
+    bindings = bind_params(query, params or {})
+    if bindings and form == "UPDATE":
+        raise QueryError(f"{source}: parameters cannot be bound in an update")
+    return form, bind_values(query.text, bindings, source=source)
+
+
+def run_query(query: QueryFile | str | Path, params: Mapping[str, str] | None = None, *,
+              graph: str | Path | None = None, endpoint: str | None = None, allow_update: bool = False,
+              allow_service: bool = False, timeout: float = DEFAULT_TIMEOUT, tries: int = DEFAULT_TRIES,
+              env: Mapping[str, str] | None = None) -> Result:
+    """Run a query (a QueryFile, a catalogue name or a path) on a graph file or at a SPARQL endpoint."""
+    if not isinstance(query, QueryFile):
+        query = find_query(query)
+    form, text = prepare(query, params, allow_update=allow_update, allow_service=allow_service)
+    if endpoint:
+        return run_remote(text, form, endpoint, timeout=timeout, tries=tries, env=env)
+    if graph is None:
+        graph = Settings.from_env().out_dir / "graph.ttl"
+    return run_local(text, form, graph, source=str(query.path))
+
+
+def run_local(text: str, form: str, graph: str | Path, *, source: str = "query") -> Result:
+    """Run checked, bound query text on the cached store of a graph file.
+
+    An update runs on an in-memory copy (the graph file and its store are never changed) and the
+    result is the updated graph.
+    """
+    try:
+        if form == "UPDATE":
+            scratch = ox.Store()
+            load_into(scratch, Path(graph))
+            scratch.update(text)
+            triples = tuple(sorted((q.triple for q in scratch), key=str))
+            return Result("graph", triples=triples, message="update applied to an in-memory copy of the graph; "
+                                                            "the graph file is unchanged")
+        return from_pyoxigraph(open_store(graph).store.query(text))
+    except SyntaxError as exc:
+        raise QueryError(syntax_message(exc, source, text)) from None
+    except OSError as exc:  # pyoxigraph's evaluation errors (a failing SERVICE call, a full disk)
+        raise QueryError(f"{source}: the query failed: {exc}") from None
+
+
+def from_pyoxigraph(results: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> Result:
+    if isinstance(results, ox.QueryBoolean):
+        return Result("ask", boolean=bool(results))
+    if isinstance(results, ox.QuerySolutions):
+        variables = tuple(v.value for v in results.variables)
+        rows = tuple(tuple(solution[i] for i in range(len(variables))) for solution in results)
+        return Result("select", variables, rows)
+    return Result("graph", triples=tuple(results))
+
+
+RESULT_TYPES = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+GRAPH_TYPES = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "text/plain": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+}
+
+
+def run_remote(text: str, form: str, endpoint: str, *, timeout: float = DEFAULT_TIMEOUT, tries: int = DEFAULT_TRIES,
+               env: Mapping[str, str] | None = None) -> Result:
+    """Run checked, bound query text at a SPARQL endpoint through SPARQLWrapper (POST)."""
+    from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
+    from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
+
+    check_url(endpoint, "endpoint", example="http://127.0.0.1:7878/query")
+    wrapper = SPARQLWrapper(endpoint)
+    wrapper.setMethod(POST)
+    wrapper.setOnlyConneg(True)
+    wrapper.timeout = timeout  # setTimeout() would round to whole seconds
+    for name, value in auth_headers(env).items():
+        wrapper.addCustomHttpHeader(name, value)
+    wrapper.setQuery(text)
+    wrapper.setReturnFormat(TURTLE if form in ("CONSTRUCT", "DESCRIBE") else JSON)
+
+    def attempt() -> tuple[bytes, str]:
+        try:
+            response = wrapper.query().response
+            return response.read(), response.headers.get("Content-Type", "")
+        except SPARQLWrapperException as exc:
+            raise _status_of(exc) from None
+
+    # An update is tried again only when it cannot have reached the server.
+    retry = (lambda exc: isinstance(getattr(exc, "reason", exc), ConnectionRefusedError)) if form == "UPDATE" else None
+    (body, content_type), _ = with_retries(attempt, url=endpoint, timeout=timeout, tries=tries,
+                                           **({"retry": retry} if retry else {}))
+    if form == "UPDATE":
+        return Result("update", message=f"update applied at {endpoint}")
+    media = content_type.split(";")[0].strip().lower()
+    try:
+        if form in ("CONSTRUCT", "DESCRIBE"):
+            fmt = GRAPH_TYPES.get(media)
+            if fmt is None:
+                raise EndpointError(f"{endpoint}: answered a graph query with '{media}', not an RDF format "
+                                    f"({', '.join(GRAPH_TYPES)})")
+            triples = tuple(q.triple if isinstance(q, ox.Quad) else q for q in ox.parse(body, format=fmt))
+            return Result("graph", triples=triples)
+        fmt = RESULT_TYPES.get(media)
+        if fmt is None:
+            raise EndpointError(f"{endpoint}: answered with '{media}', not SPARQL results "
+                                f"({', '.join(RESULT_TYPES)})")
+        return from_pyoxigraph(ox.parse_query_results(body, format=fmt))
+    except (SyntaxError, ValueError) as exc:
+        raise EndpointError(f"{endpoint}: truncated or invalid response: {exc}") from None
+
+
+_SW_STATUS = {"QueryBadFormed": 400, "Unauthorized": 401, "EndPointNotFound": 404, "URITooLong": 414,
+              "EndPointInternalError": 500}
+
+
+def _status_of(exc: Exception) -> HTTPStatusError:
+    """SPARQLWrapper's exception for an HTTP error as the status and body it hides in its message."""
+    status = _SW_STATUS.get(type(exc).__name__, 500)
+    message = str(exc)
+    body = b""
+    if "Response:\n" in message:
+        try:
+            body = ast.literal_eval(message.split("Response:\n", 1)[1].strip())
+        except (ValueError, SyntaxError):
+            body = b""
+    return HTTPStatusError(status, type(exc).__name__, body if isinstance(body, bytes) else str(body).encode())
+
+
+# ---------------------------------------------------------------------------------------------
+# Output
+
+
+def format_result(result: Result, fmt: str = "table") -> str:
+    """The result as text: table, csv, tsv, json (SPARQL 1.1 JSON results) or md; graphs as Turtle."""
+    if fmt not in FORMATS:
+        raise QueryError(f"unknown format '{fmt}'; expected one of {', '.join(FORMATS)}")
+    if result.kind == "graph":
+        if fmt != "table":
+            raise QueryError(f"a CONSTRUCT or DESCRIBE query gives an RDF graph, written as Turtle; "
+                             f"--format {fmt} is for SELECT and ASK results (use --format table or leave it out)")
+        return turtle(result.triples)
+    if result.kind == "ask":
+        if fmt == "json":
+            return json.dumps({"head": {}, "boolean": result.boolean}, indent=2) + "\n"
+        return ("true" if result.boolean else "false") + "\n"
+    if result.kind == "update":
+        return result.message + "\n"
+    if fmt == "json":
+        return json.dumps(sparql_json(result), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")  # SPARQL 1.1 CSV: RFC 4180 line ends
+        writer.writerow(result.variables)
+        for row in result.rows:
+            writer.writerow(["" if t is None else _plain(t) for t in row])
+        return buffer.getvalue()
+    if fmt == "tsv":
+        lines = ["\t".join(f"?{v}" for v in result.variables)]
+        lines += ["\t".join("" if t is None else str(t) for t in row) for row in result.rows]
+        return "\n".join(lines) + "\n"
+    namespaces = _namespaces()
+    cells = [[_short(t, namespaces) for t in row] for row in result.rows]
+    if fmt == "md":
+        def esc(s: str) -> str:
+            return s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+        lines = ["| " + " | ".join(result.variables) + " |", "|" + "|".join(" --- " for _ in result.variables) + "|"]
+        lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in cells]
+        return "\n".join(lines) + "\n"
+    cut = [[c if len(c) <= TABLE_CELL_LIMIT else c[:TABLE_CELL_LIMIT - 1] + "…" for c in row] for row in cells]
+    widths = [max([len(v)] + [len(r[i]) for r in cut]) for i, v in enumerate(result.variables)]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(result.variables, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.replace("\n", " ").ljust(w) for c, w in zip(row, widths)).rstrip() for row in cut]
+    return "\n".join(lines) + "\n"
+
+
+def sparql_json(result: Result) -> dict:
+    """A SELECT result in the SPARQL 1.1 Query Results JSON Format."""
+    bindings = []
+    for row in result.rows:
+        binding = {}
+        for var, term in zip(result.variables, row):
+            if term is None:
+                continue
+            if isinstance(term, ox.NamedNode):
+                binding[var] = {"type": "uri", "value": term.value}
+            elif isinstance(term, ox.BlankNode):
+                binding[var] = {"type": "bnode", "value": term.value}
+            elif isinstance(term, ox.Literal):
+                entry = {"type": "literal", "value": term.value}
+                if term.language:
+                    entry["xml:lang"] = term.language
+                elif term.datatype.value != XSD + "string":
+                    entry["datatype"] = term.datatype.value
+                binding[var] = entry
+            else:
+                binding[var] = {"type": "triple", "value": str(term)}
+        bindings.append(binding)
+    return {"head": {"vars": list(result.variables)}, "results": {"bindings": bindings}}
+
+
+def turtle(triples: Sequence[ox.Triple]) -> str:
+    """Triples as Turtle with the project's prefixes, in a stable order."""
+    # Entity IRIs stay whole: as kgr: names their slashes would need escaping (kgr:country\/sv).
+    prefixes = {k: str(v) for k, v in PREFIXES.items()}
+    data = ox.serialize(sorted(triples, key=str), format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+    return data.decode("utf-8")
+
+
+def _plain(term: object) -> str:
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return getattr(term, "value", str(term))
+
+
+def _namespaces() -> list[tuple[str, str]]:
+    pairs = [(k, str(v)) for k, v in PREFIXES.items()] + [("kgr", Settings.from_env().base_iri)]
+    return sorted(pairs, key=lambda kv: -len(kv[1]))
+
+
+def _short(term: object, namespaces: list[tuple[str, str]]) -> str:
+    """A term as a person reads it: prefixed IRIs, plain literal values."""
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        for prefix, ns in namespaces:
+            if term.value.startswith(ns) and len(term.value) > len(ns):
+                return f"{prefix}:{term.value[len(ns):]}"
+        return f"<{term.value}>"
+    return _plain(term)

@@ -1,0 +1,336 @@
+"""`kg push` and remote queries against a real Oxigraph server, and against tiny local HTTP servers that
+misbehave on purpose: 401, 500, 503, a connection closed mid-answer, garbage, silence, a closed port."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import http.server
+import shutil
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kg.errors import KGError
+from kg.query import run_query
+from kg.store import EndpointError, push
+
+FAST = {"backoff": 0.01}  # retries in tests need not wait
+
+
+# ---------------------------------------------------------------------------------------------
+# A tiny HTTP server whose answers a test scripts
+
+
+class Recorder(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, answers):
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.answers = list(answers)  # one per request; the last one repeats
+        self.requests: list[dict] = []
+        self.stop = threading.Event()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # keep the test output clean
+        pass
+
+    def _any(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        server: Recorder = self.server  # type: ignore[assignment]
+        server.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
+                                "body": body})
+        answer = server.answers[min(len(server.requests), len(server.answers)) - 1]
+        if answer == "sleep":
+            server.stop.wait(3)  # longer than the client's timeout; ends early when the test is over
+            self.close_connection = True
+            return
+        if isinstance(answer, bytes):  # raw bytes, then close: truncated or not HTTP at all
+            self.wfile.write(answer)
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        status, content_type, payload = answer
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = _any
+
+
+@contextlib.contextmanager
+def fake_server(*answers):
+    server = Recorder(answers)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", server.requests
+    finally:
+        server.stop.set()
+        server.shutdown()
+        server.server_close()
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+NO_CONTENT = (204, "text/plain", b"")
+JSON_ROWS = (200, "application/sparql-results+json",
+             b'{"head":{"vars":["s"]},"results":{"bindings":[{"s":{"type":"uri","value":"urn:x"}}]}}')
+
+
+@pytest.fixture()
+def small(tmp_path) -> tuple[Path, Path]:
+    a = tmp_path / "a.ttl"
+    a.write_text("<urn:kg:a1> <urn:kg:p> \"A one\" .\n<urn:kg:a2> <urn:kg:p> \"A two\" .\n", encoding="utf-8")
+    b = tmp_path / "b.ttl"
+    b.write_text("<urn:kg:b1> <urn:kg:p> \"B\" .\n", encoding="utf-8")
+    return a, b
+
+
+def named_graph(endpoint: str, iri: str, tmp_path: Path) -> set[str]:
+    query = tmp_path / "g.rq"
+    query.write_text(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}\n", encoding="utf-8")
+    return {str(t) for t in run_query(query, endpoint=endpoint).triples}
+
+
+def cli(capsys, *args: object) -> tuple[int, str, str]:
+    from kg.cli_query import add_commands
+
+    parser = argparse.ArgumentParser(prog="kg")
+    add_commands(parser.add_subparsers())
+    ns = parser.parse_args([str(a) for a in args])
+    try:
+        code = ns.func(ns)
+    except KGError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        code = 1
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# ---------------------------------------------------------------------------------------------
+# A real Oxigraph server
+
+
+def test_push_replaces_the_named_graph(oxigraph_server, small, tmp_path):
+    a, b = small
+    iri = "urn:kg:test:replace"
+    first = push(a, f"{oxigraph_server}/store", graph_iri=iri)
+    assert first.status in (201, 204) and first.tries == 1
+    assert named_graph(f"{oxigraph_server}/query", iri, tmp_path) == {
+        '<urn:kg:a1> <urn:kg:p> "A one"', '<urn:kg:a2> <urn:kg:p> "A two"'}
+    push(b, f"{oxigraph_server}/store", graph_iri=iri)
+    assert named_graph(f"{oxigraph_server}/query", iri, tmp_path) == {'<urn:kg:b1> <urn:kg:p> "B"'}
+
+
+def test_push_the_default_graph_and_query_it(oxigraph_server, build_result, tmp_path, capsys):
+    graph = tmp_path / "graph.ttl"
+    shutil.copyfile(build_result.files["graph.ttl"], graph)
+    code, out, err = cli(capsys, "push", "--store", f"{oxigraph_server}/store", "--graph", graph)
+    assert code == 0 and out == ""
+    assert err.startswith(f"Pushed {graph} ({graph.stat().st_size:,} bytes) to the default graph at "
+                          f"{oxigraph_server}/store: HTTP 204, ")
+    local = run_query("funders", graph=graph)
+    remote = run_query("funders", endpoint=f"{oxigraph_server}/query")
+    assert remote.rows and sorted(map(str, remote.rows)) == sorted(map(str, local.rows))
+
+
+def test_push_json_ld_as_n_triples(oxigraph_server, build_result, tmp_path):
+    jsonld = tmp_path / "graph.jsonld"
+    shutil.copyfile(build_result.files["graph.jsonld"], jsonld)
+    iri = "urn:kg:test:jsonld"
+    push(jsonld, f"{oxigraph_server}/store", graph_iri=iri)
+    expected = ox.Store()
+    expected.load(path=str(build_result.files["graph.ttl"]), format=ox.RdfFormat.TURTLE)
+    assert len(named_graph(f"{oxigraph_server}/query", iri, tmp_path)) == len(expected)
+
+
+def test_remote_update_needs_allow_update(oxigraph_server, tmp_path):
+    update = tmp_path / "u.rq"
+    update.write_text('INSERT DATA { GRAPH <urn:kg:test:update> { <urn:kg:u> <urn:kg:p> "u" } }\n', encoding="utf-8")
+    with pytest.raises(KGError, match=r"SPARQL Update operation \(INSERT\)"):
+        run_query(update, endpoint=f"{oxigraph_server}/update")
+    result = run_query(update, endpoint=f"{oxigraph_server}/update", allow_update=True)
+    assert result.message == f"update applied at {oxigraph_server}/update"
+    assert named_graph(f"{oxigraph_server}/query", "urn:kg:test:update", tmp_path) == {'<urn:kg:u> <urn:kg:p> "u"'}
+
+
+# ---------------------------------------------------------------------------------------------
+# What is sent: one streamed PUT, credentials
+
+
+def test_one_put_with_the_file_as_body_and_credentials(small):
+    a, _ = small
+    with fake_server(NO_CONTENT) as (url, requests):
+        result = push(a, f"{url}/store", env={"KG_STORE_USER": "ana", "KG_STORE_PASSWORD": "s3cret"})
+        push(a, f"{url}/store?x=1", graph_iri="https://example.org/g#1", env={"KG_STORE_TOKEN": "tok"})
+    assert result.tries == 1 and result.bytes == a.stat().st_size
+    first, second = requests
+    assert (first["method"], first["path"]) == ("PUT", "/store?default")
+    assert first["headers"]["Content-Type"] == "text/turtle"
+    assert first["headers"]["Content-Length"] == str(a.stat().st_size) and first["body"] == a.read_bytes()
+    assert first["headers"]["Authorization"] == "Basic " + base64.b64encode(b"ana:s3cret").decode()
+    assert second["path"] == "/store?x=1&graph=https%3A%2F%2Fexample.org%2Fg%231"
+    assert second["headers"]["Authorization"] == "Bearer tok"
+
+
+def test_remote_queries_send_credentials_and_post(small):
+    with fake_server(JSON_ROWS) as (url, requests):
+        result = run_query("funders", endpoint=f"{url}/query", env={"KG_STORE_TOKEN": "tok"})
+    assert [r[0].value for r in result.rows] == ["urn:x"]
+    (request,) = requests
+    assert request["method"] == "POST" and request["headers"]["Authorization"] == "Bearer tok"
+    assert b"query=" in request["body"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Faults: exact messages, retries counted
+
+
+def test_401_says_how_to_authenticate_and_is_not_retried(small, capsys):
+    a, _ = small
+    with fake_server((401, "text/plain", b"who are you")) as (url, requests):
+        with pytest.raises(EndpointError) as err:
+            push(a, f"{url}/store", **FAST)
+        assert str(err.value) == (f"{url}/store?default: HTTP 401, authentication failed: "
+                                  f"set KG_STORE_USER/KG_STORE_PASSWORD or KG_STORE_TOKEN")
+        assert len(requests) == 1
+        with pytest.raises(EndpointError) as err:
+            run_query("funders", endpoint=f"{url}/query")
+        assert str(err.value) == (f"{url}/query: HTTP 401, authentication failed: "
+                                  f"set KG_STORE_USER/KG_STORE_PASSWORD or KG_STORE_TOKEN")
+        code, out, stderr = cli(capsys, "push", "--store", f"{url}/store", "--graph", a)
+        assert (code, out) == (1, "") and stderr == f"Error: {url}/store?default: HTTP 401, authentication " \
+                                                    f"failed: set KG_STORE_USER/KG_STORE_PASSWORD or KG_STORE_TOKEN\n"
+
+
+def test_404_and_500_are_not_retried(small):
+    a, _ = small
+    with fake_server((404, "text/plain", b"no")) as (url, requests):
+        with pytest.raises(EndpointError) as err:
+            push(a, f"{url}/stor", **FAST)
+        assert str(err.value) == f"{url}/stor?default: HTTP 404, not found: check the URL " \
+                                 f"(Oxigraph serves /query, /update and /store)"
+        assert len(requests) == 1
+    with fake_server((500, "text/plain", b"disk on fire\nreally")) as (url, requests):
+        with pytest.raises(EndpointError) as err:
+            push(a, f"{url}/store", **FAST)
+        assert str(err.value) == f"{url}/store?default: HTTP 500, server error: disk on fire really"
+        assert len(requests) == 1
+        with pytest.raises(EndpointError) as err:
+            run_query("funders", endpoint=f"{url}/query")
+        assert str(err.value) == f"{url}/query: HTTP 500, server error: disk on fire really"
+
+
+def test_503_is_retried_with_backoff(small):
+    a, _ = small
+    busy = (503, "text/plain", b"busy")
+    with fake_server(busy, busy, NO_CONTENT) as (url, requests):
+        result = push(a, f"{url}/store", **FAST)
+    assert result.tries == 3 and len(requests) == 3 and result.status == 204
+    with fake_server(busy) as (url, requests):
+        start = time.monotonic()
+        with pytest.raises(EndpointError) as err:
+            push(a, f"{url}/store", backoff=0.1)
+        waited = time.monotonic() - start
+    assert str(err.value) == f"{url}/store?default: HTTP 503, server error: busy (after 3 tries)"
+    assert len(requests) == 3 and waited >= 0.1 + 0.2  # 0.1 s, then 0.2 s between the tries
+
+
+def test_a_connection_closed_mid_answer(small):
+    a, _ = small
+    cut = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nonly ten b"
+    with fake_server(cut) as (url, requests):
+        with pytest.raises(EndpointError) as err:
+            push(a, f"{url}/store", **FAST)
+    assert str(err.value) == (f"{url}/store?default: truncated or invalid response (the server closed the "
+                              f"connection or answered something that is not HTTP: IncompleteRead) (after 3 tries)")
+    assert len(requests) == 3
+    cut_json = (b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\nContent-Length: 500\r\n\r\n"
+                b'{"head":{"vars":["s"]},"results":{"bind')
+    with fake_server(cut_json) as (url, requests):
+        with pytest.raises(EndpointError) as err:
+            run_query("funders", endpoint=f"{url}/query", tries=1)
+    assert str(err.value) == (f"{url}/query: truncated or invalid response (the server closed the connection "
+                              f"or answered something that is not HTTP: IncompleteRead)")
+
+
+def test_an_answer_that_is_not_http_or_not_results(small):
+    a, _ = small
+    with fake_server(b"SSH-2.0-OpenSSH_9.2\r\n") as (url, requests):
+        with pytest.raises(EndpointError) as err:
+            push(a, f"{url}/store", tries=1)
+    assert str(err.value) == (f"{url}/store?default: truncated or invalid response (the server closed the "
+                              f"connection or answered something that is not HTTP: BadStatusLine)")
+    with fake_server(b"") as (url, requests):
+        with pytest.raises(EndpointError) as err:
+            push(a, f"{url}/store", tries=1)
+    assert "truncated or invalid response" in str(err.value) and "RemoteDisconnected" in str(err.value)
+    broken = (200, "application/sparql-results+json", b'{"head":{"vars":["s"]},"results":{"bindings":[{"s":')
+    with fake_server(broken) as (url, requests):
+        with pytest.raises(EndpointError) as err:
+            run_query("funders", endpoint=f"{url}/query")
+    assert str(err.value).startswith(f"{url}/query: truncated or invalid response: ")
+    html = (200, "text/html", b"<html>login</html>")
+    with fake_server(html) as (url, requests):
+        with pytest.raises(EndpointError) as err:
+            run_query("funders", endpoint=f"{url}/query")
+    assert str(err.value) == (f"{url}/query: answered with 'text/html', not SPARQL results "
+                              f"(application/sparql-results+json, application/json, application/sparql-results+xml, "
+                              f"text/tab-separated-values)")
+
+
+def test_connection_refused_on_a_closed_port(small):
+    a, _ = small
+    port = closed_port()
+    with pytest.raises(EndpointError) as err:
+        push(a, f"http://127.0.0.1:{port}/store", **FAST)
+    assert str(err.value) == (f"http://127.0.0.1:{port}/store?default: connection refused; is the SPARQL server "
+                              f"running and listening on this port? (after 3 tries)")
+    with pytest.raises(EndpointError) as err:
+        run_query("funders", endpoint=f"http://127.0.0.1:{port}/query", tries=2)
+    assert str(err.value) == (f"http://127.0.0.1:{port}/query: connection refused; is the SPARQL server "
+                              f"running and listening on this port? (after 2 tries)")
+
+
+def test_a_server_that_does_not_answer_times_out(small):
+    a, _ = small
+    with fake_server("sleep") as (url, requests):
+        start = time.monotonic()
+        with pytest.raises(EndpointError) as err:
+            push(a, f"{url}/store", timeout=0.3, **FAST)
+        took = time.monotonic() - start
+        assert str(err.value) == (f"{url}/store?default: no answer within 0.3 s (timeout); raise --timeout or "
+                                  f"check the server (after 3 tries)")
+        assert len(requests) == 3 and took < 2.5
+        with pytest.raises(EndpointError) as err:
+            run_query("funders", endpoint=f"{url}/query", timeout=0.3, tries=1)
+        assert str(err.value) == f"{url}/query: no answer within 0.3 s (timeout); raise --timeout or check the server"
+
+
+def test_bad_urls_and_graph_iris(small):
+    a, _ = small
+    with pytest.raises(EndpointError) as err:
+        push(a, "localhost:7878/store")
+    assert str(err.value) == ("localhost:7878/store: not an http(s) URL; pass the Graph Store endpoint URL, "
+                              "e.g. http://127.0.0.1:7878/store")
+    with pytest.raises(KGError) as err:
+        push(a, "http://127.0.0.1:1/store", graph_iri="urn:a b")
+    assert str(err.value) == ("--graph-iri: 'urn:a b' is not a valid IRI: it contains space "
+                              "(no spaces, controls or any of <>\"{}|^`\\ allowed)")
