@@ -23,18 +23,16 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pyoxigraph
-import yaml
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
 from kg import serialize
-from kg.errors import KGError
+from kg.errors import AnalysisError
 from kg.ontology import KG, bind_prefixes
-from kg.settings import PACKAGE_DIR
+from kg.query import find_query
 
 # Installed wheels carry a copy inside the package; a source checkout uses the top-level folder.
-QUERIES_DIR = PACKAGE_DIR / "_queries" if (PACKAGE_DIR / "_queries").is_dir() else PACKAGE_DIR.parent / "queries"
-NETWORK_QUERY = QUERIES_DIR / "12-actor-network.rq"
+NETWORK_QUERY = "12-actor-network"
 
 # In order of preference when an entity carries more than one of them.
 CLASSES = ("Organization", "Person", "Project", "FundingSource", "Municipality", "Department", "Country")
@@ -66,10 +64,6 @@ CSV_COLUMNS = ("iri", "label", "class", "amount", "currency", *MEASURES)
 _FLOATS = frozenset({"pagerank", "betweenness", "eigenvector", "broker", "funded_amount", "benefit_amount"})
 
 
-class AnalysisError(KGError):
-    """The network cannot be analysed as asked (unknown role or measure, a missing backend)."""
-
-
 @dataclass
 class AnalysisResult:
     """The actor network, a row of scores per node, the communities, and the files written."""
@@ -99,13 +93,6 @@ class Ranked:
 
 # --- Projection -------------------------------------------------------------------------------------
 
-def read_query(path: Path) -> tuple[dict, str]:
-    """A query file's YAML header (the `#+ ` lines) and its SPARQL text."""
-    text = path.read_text(encoding="utf-8")
-    header = [line[3:] if line.startswith("#+ ") else "" for line in text.splitlines() if line.startswith("#+")]
-    return yaml.safe_load("\n".join(header)) or {}, text
-
-
 def open_store(graph: Graph) -> pyoxigraph.Store:
     """An in-memory pyoxigraph store holding `graph` (the one place to switch to a cached on-disk store)."""
     store = pyoxigraph.Store()
@@ -121,7 +108,7 @@ def actor_network(source: Graph | pyoxigraph.Store) -> nx.MultiDiGraph:
     and `currency`.
     """
     store = source if isinstance(source, pyoxigraph.Store) else open_store(source)
-    _, sparql = read_query(NETWORK_QUERY)
+    sparql = find_query(NETWORK_QUERY).text
     kind_of = {str(KG[k]): k for k in KINDS}
     class_of = {str(KG[c]): c for c in CLASSES}
     rdf_type, label, amount, currency = str(RDF.type), str(RDFS.label), str(KG.amount), str(KG.currency)

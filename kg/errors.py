@@ -24,3 +24,15 @@ class ValidationError(KGError):
 
 class GraphFileError(KGError):
     """A graph file is missing or cannot be parsed."""
+
+
+class QueryError(KGError):
+    """A query file, parameter or query text is wrong, or the query is refused."""
+
+
+class AnalysisError(KGError):
+    """The network cannot be analysed as asked (unknown role or measure, a missing backend)."""
+
+
+class VizError(KGError):
+    """A view cannot be rendered or shown."""

@@ -27,7 +27,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import yaml
 
-from kg.errors import KGError
+from kg.errors import QueryError
 from kg.ontology import PREFIXES
 from kg.settings import PACKAGE_DIR, Settings
 from kg.store import DEFAULT_TIMEOUT, DEFAULT_TRIES, EndpointError, HTTPStatusError, auth_headers, check_url, \
@@ -44,10 +44,6 @@ QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 # Characters that may not appear in an IRI (SPARQL's IRIREF production), besides controls and space.
 IRI_FORBIDDEN = '<>"{}|^`\\'
 TABLE_CELL_LIMIT = 60
-
-
-class QueryError(KGError):
-    """A query file, parameter or query text is wrong, or the query is refused."""
 
 
 # ---------------------------------------------------------------------------------------------

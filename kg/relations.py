@@ -319,7 +319,6 @@ def _contacts(d: _Doc, add) -> None:
     for contact in d.doc.contacts:
         if contact.start < 0 or not contact.office:
             continue
-        sent = d.doc.sentence_at(contact.start)
         line_start = text.rfind("\n", 0, contact.start) + 1
         window_end = text.find("\n", contact.start + len(contact.name))
         window_end = len(text) if window_end < 0 else window_end

@@ -9,8 +9,8 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDF, XSD
+from rdflib import Graph
+from rdflib.namespace import RDF
 
 from kg.ontology import PREFIXES
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from kg.errors import KGError
+from kg.errors import VizError
 from kg.ontology import KG, ORG
 from kg.serialize import write_atomic
 
@@ -62,10 +62,6 @@ DETAIL_PROPERTIES = ("budgetAmount", "currency", "startDate", "endDate", "status
                      "identifier", "placeCode")
 VIEW_KINDS = ("graph", "project", "organization", "department", "municipality")
 _RESERVED = {"index", "graph", "lib"}
-
-
-class VizError(KGError):
-    """A view cannot be rendered or shown."""
 
 
 @dataclass

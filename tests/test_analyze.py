@@ -123,8 +123,13 @@ def path_graph(extra: bool = False) -> Graph:
 # --- the query file ---------------------------------------------------------------------------------
 
 def test_query_header_parses_as_yaml_with_the_agreed_fields():
-    header, sparql = A.read_query(REPO / "queries" / "12-actor-network.rq")
-    assert A.NETWORK_QUERY.resolve() == (REPO / "queries" / "12-actor-network.rq").resolve()
+    from kg.query import find_query, parse_header
+
+    query = find_query(A.NETWORK_QUERY)
+    assert query.path.name == "12-actor-network.rq"
+    sparql = (REPO / "queries" / "12-actor-network.rq").read_text(encoding="utf-8")
+    assert query.text == sparql
+    header = parse_header(sparql)
     assert header["summary"] == "The actor network the analytics use"
     assert header["params"] == []
     assert header["returns"] == ("a graph (CONSTRUCT) of kg:funds, kg:implements, kg:benefits, kg:affiliatedWith, "
@@ -138,7 +143,9 @@ def test_query_header_parses_as_yaml_with_the_agreed_fields():
 
 def test_query_runs_unchanged_in_rdflib_too(roles_graph):
     # The file is plain SPARQL: another engine gives the same edges.
-    _, sparql = A.read_query(A.NETWORK_QUERY)
+    from kg.query import find_query
+
+    sparql = find_query(A.NETWORK_QUERY).text
     result = roles_graph.query(sparql).graph
     assert len(set(result.subject_objects(KG.funds))) == 3
     assert len(set(result.subject_objects(KG.partOf))) == 1
