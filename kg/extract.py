@@ -257,7 +257,7 @@ def _acronyms(text: str, gaz: Gazetteer, known: list[Cand]) -> list[Cand]:
             cls, label, attrs = "FundingSource", long_name, {}
         elif re.search(rf"\b(?:{rules._PROJECT_RE})$", long_name, re.I):
             cls, label, attrs = "Project", long_name, {}
-        elif any(re.search(rf"\b{re.escape(h)}\b", long_name) for h in gaz.org_heads) or acronym.isupper():
+        elif rules.head_regex(gaz).search(long_name) or acronym.isupper():
             cls, label, attrs = "Organization", long_name, {}
         else:
             continue
@@ -343,15 +343,18 @@ def _with_first_name(text: str, s: int, name: str, ex: Extractor) -> tuple[int, 
 def _model_orgs(ents, text: str, gaz: Gazetteer) -> list[Cand]:
     """The model's ORG entities, kept only when a head word says they are organizations."""
     out = []
-    heads = [h for h in gaz.org_heads if gaz.org_heads[h] == "Organization"]
+    heads = rules.head_regex(gaz, "Organization")
     for s, e, label in ents:
         if label != "ORG":
             continue
         s, e = rules.strip_article(text, s, e)
         name = text[s:e]
-        if any(re.search(rf"\b{re.escape(h)}\b", name) for h in heads) and not any(w in _PLACE_WORDS for w in name.split()):
+        if heads.search(name) and not any(w in _PLACE_WORDS for w in name.split()):
             out.append(Cand(s, e, "Organization", name, "model:org", 0.6))
     return out
+
+
+_GOVERNMENT_HEADS = tuple(sorted({fold(h) for h in rules.GOVERNMENT_HEADS}))
 
 
 def _qualify(c: Cand, text: str, country: Place | None, gaz: Gazetteer) -> Cand:
@@ -365,7 +368,8 @@ def _qualify(c: Cand, text: str, country: Place | None, gaz: Gazetteer) -> Cand:
     m = re.match(r"^(?:Salvadoran|Guatemalan|Honduran|Mexican)\s+(.+)$", label)
     if m:
         label = m.group(1)
-    head = next((h for h in rules.GOVERNMENT_HEADS if fold(label).startswith(fold(h))), None)
+    folded = fold(label)
+    head = next((h for h in _GOVERNMENT_HEADS if folded.startswith(h)), None)
     written = label
     if head and country and not any(gaz.is_place(w) for w in _tails(label)):
         label = f"{label} of {country.name}"

@@ -90,8 +90,7 @@ def head_orgs(text: str, gaz: Gazetteer) -> list[Cand]:
     The name is the head word, the capitalised words right before it, and what follows it with
     "of/for/the …" ("Director of the Guatemalan Migration Institute" gives "Guatemalan Migration Institute").
     """
-    heads = sorted(gaz.org_heads, key=len, reverse=True)
-    head_re = re.compile(r"\b(?:" + "|".join(re.escape(h) for h in heads) + r")\b")
+    head_re = head_regex(gaz)
     out: list[Cand] = []
     for rs, re_ in name_runs(text):
         for s, e in split_coordination(text, rs, re_):
@@ -276,6 +275,15 @@ def launched_projects(text: str) -> list[Cand]:
 
 
 _ROLE_RE: dict[int, re.Pattern] = {}
+_HEAD_RE: dict[tuple[int, str], re.Pattern] = {}
+
+
+def head_regex(gaz: Gazetteer, cls: str = "") -> re.Pattern:
+    """The organization head words of a gazetteer (of one class if given) as one pattern, built once."""
+    if (id(gaz), cls) not in _HEAD_RE:
+        heads = sorted((h for h, c in gaz.org_heads.items() if not cls or c == cls), key=len, reverse=True)
+        _HEAD_RE[(id(gaz), cls)] = re.compile(r"\b(?:" + "|".join(re.escape(h) for h in heads) + r")\b")
+    return _HEAD_RE[(id(gaz), cls)]
 
 
 def role_re(gaz: Gazetteer) -> re.Pattern:
