@@ -519,7 +519,7 @@ def render_views(graph: Graph, out_dir: str | Path, scores: dict[str, float] | N
     written = []
     for view in views:
         path = views_dir / view.file
-        write_atomic(path, page_html(data, view, names=names).encode("utf-8"))
+        write_atomic(path, page_html(data, view, names=names).encode("utf-8"), fsync=False)
         written.append(path)
     groups = []
     for kind, heading in (("graph", "Whole graph"), ("project", "Projects"), ("organization", "Organizations"),
