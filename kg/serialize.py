@@ -7,6 +7,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from pathlib import Path
 
 from rdflib import Graph
@@ -95,6 +96,7 @@ def turtle_lines(lines: Iterable[str], base_iri: str) -> Iterator[str]:
     for prefix, ns in prefixes:
         yield f"@prefix {prefix}: <{ns}> .\n"
 
+    @lru_cache(maxsize=100_000)
     def term(t: str) -> str:
         if t.startswith("<"):
             return _compact(t[1:-1], prefixes) or t
@@ -122,13 +124,20 @@ def _unescape(text: str) -> str:
                          else _SIMPLE.get(m.group(3), m.group(3)), text)
 
 
+def _value_order(v: dict) -> tuple[str, str, str, str]:
+    return (v.get("@id", ""), v.get("@value", ""), v.get("@type", ""), v.get("@language", ""))
+
+
 def jsonld_lines(lines: Iterable[str], base_iri: str) -> Iterator[str]:
     """JSON-LD text, chunk by chunk: a @context of the project's prefixes and one node per subject."""
     prefixes = _prefixes(base_iri)
     context = dict(prefixes)
 
+    longest_first = sorted(prefixes, key=lambda kv: -len(kv[1]))
+
+    @lru_cache(maxsize=100_000)
     def compact(iri: str) -> str:
-        for prefix, ns in sorted(prefixes, key=lambda kv: -len(kv[1])):
+        for prefix, ns in longest_first:
             if iri.startswith(ns) and len(iri) > len(ns):
                 return f"{prefix}:{iri[len(ns):]}"
         return iri
@@ -157,7 +166,7 @@ def jsonld_lines(lines: Iterable[str], base_iri: str) -> Iterator[str]:
         if "@type" in node:
             node["@type"] = sorted(node["@type"])
         for k in sorted(props):
-            node[k] = sorted(props[k], key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+            node[k] = sorted(props[k], key=_value_order)
         yield ("\n  " if first else ",\n  ") + json.dumps(node, ensure_ascii=False, sort_keys=False)
         first = False
     yield "\n ]\n}\n"
