@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -36,7 +37,13 @@ def key(text: str) -> str:
 
 def slug(text: str) -> str:
     """ASCII slug for IRIs: "Jorge Peraza-Breedy" -> "jorge-peraza-breedy"."""
-    return "-".join(fold(text).encode("ascii", "ignore").decode().split()) or "x"
+    folded = fold(text)
+    ascii_only = folded.encode("ascii", "ignore").decode()
+    base = "-".join(ascii_only.split()) or "x"
+    if ascii_only != folded:
+        # Letters ASCII cannot hold (Arabic, Chinese …) would be lost: keep names apart by a hash.
+        base = f"{base}-{hashlib.sha1(folded.encode('utf-8')).hexdigest()[:8]}"
+    return base
 
 
 @dataclass(frozen=True)

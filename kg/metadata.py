@@ -166,7 +166,9 @@ def _iso(year: int, month: int, day: int) -> str:
 
 _CONTACT_START = re.compile(r"^\s*for (?:more|further) information\b.*?contact\b[:,]?\s*", re.I)
 _PHONE = re.compile(r"\b(?:Tel|Tel\.|Phone|Mobile|Mob|Cel|Cell|Fax|Whatsapp)\s*[.:]?\s*(\+?[\d()][\d ().\-/]{5,}\d(?:\s*Ext\.?\s*\d+)?)", re.I)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# The lookbehind starts a match only where a run of address characters starts: without it a long
+# word is rescanned from each of its letters (quadratic; 30 s for one 40,000-letter word).
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _NAME_WORD = re.compile(r"^(?:[A-ZÁÉÍÓÚÑÜ][\w’'\-]+|de|del|la|las|los|y|da|dos|van|von|der|di)$")
 
 

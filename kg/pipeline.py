@@ -20,7 +20,7 @@ from kg.build import build_lines, lines_to_graph
 from kg.extract import Extractor
 from kg.cache import ExtractionCache
 from kg.errors import InputError
-from kg.ingest import Skipped, iter_files, read_document
+from kg.ingest import Skipped, display_path, iter_files, read_document
 from kg.model import Document, Extraction
 from kg.ontology import KG
 from kg.settings import SAMPLE_CORPUS, Settings
@@ -80,6 +80,8 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
     out = Path(out_dir) if out_dir is not None else settings.out_dir
     inputs = [str(p) for p in paths] if paths else [str(SAMPLE_CORPUS)]
     store = ExtractionCache(out, settings) if cache and write else None
+    if write:
+        serialize.remove_stale_temporaries(out)
     skipped: list[Skipped] = []
     seen: dict[str, str] = {}
     done: dict[str, Extraction] = {}
@@ -162,7 +164,7 @@ def _store(lines: list[str]):
 def _shown(path: Path, explicit: bool) -> str:
     """How a document's source is named: as given, or relative for the bundled corpus."""
     if explicit:
-        return str(path)
+        return display_path(path)
     return "sample-corpus/" + path.relative_to(SAMPLE_CORPUS.parent).as_posix()
 
 

@@ -364,7 +364,14 @@ def _fields(d: _Doc, add) -> None:
         sent = doc.sentence_at(at)
         if label in _FIELD_PREDICATES:
             predicate, datatype = _FIELD_PREDICATES[label]
-            value = value.replace(",", "") if datatype == "decimal" else value
+            if datatype == "decimal":
+                number = re.search(r"\d[\d,]*(?:\.\d+)?", value)
+                if number is None:
+                    continue
+                currency = re.search(r"\b(USD|EUR|CAD|CHF|GBP|JPY|MXN)\b|US\$", value)
+                if currency and label != "Budget Amount (USD)":
+                    add(title_project, "currency", currency.group(1) or "USD", sent, "fields", 1.0, datatype="string")
+                value = number.group(0).replace(",", "")
             if datatype == "gYear" and not re.fullmatch(r"\d{4}", value):
                 m = re.search(r"\b(\d{4})-(\d{2})-(\d{2})\b", value) or re.search(r"\b(\d{4})\b", value)
                 datatype, value = ("date", m.group(0)) if m and "-" in m.group(0) else ("gYear", m.group(0) if m else value)

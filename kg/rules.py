@@ -166,7 +166,7 @@ def funds(text: str, gaz: Gazetteer) -> list[Cand]:
 
 
 _NAMED_PROJECT = re.compile(
-    rf"(?<![\w])((?:{CAP})(?:[\s\-]+(?:{CAP}|of|for|the|in|and|to|on|de|del|la|y|at))*?)\s+({_PROJECT_RE}|Project|Programme|Program|Initiative)\b"
+    rf"(?<![\w])((?:{CAP})(?:[\s\-]+(?:{CAP}|of|for|the|in|and|to|on|de|del|la|y|at)){{0,14}}?)\s+({_PROJECT_RE}|Project|Programme|Program|Initiative)\b"
 )
 _QUOTED_PROJECT = re.compile(
     rf"\b(?:{_PROJECT_RE})\b,?\s+(?:called|entitled|titled|named|known as)\s+[\"“]([^\"”]{{4,150}})[\"”]"

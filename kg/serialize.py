@@ -51,6 +51,27 @@ def turtle(graph: Graph) -> bytes:
     return graph.serialize(format="turtle", encoding="utf-8")
 
 
+_TEMPORARY = re.compile(r"^\.[^/]+\.[A-Za-z0-9_]+\.tmp$")
+
+
+def remove_stale_temporaries(folder: Path, older_than: float = 60.0) -> list[Path]:
+    """Remove what a killed write_atomic left in `folder` (".NAME.XXXX.tmp" older than `older_than` s)."""
+    import time
+
+    removed = []
+    if not Path(folder).is_dir():
+        return removed
+    cutoff = time.time() - older_than
+    for path in sorted(Path(folder).rglob(".*.tmp")):
+        try:
+            if _TEMPORARY.match(path.name) and path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            continue
+    return removed
+
+
 # --- Streaming writers over sorted N-Triples lines (see kg.build.build_lines) -----------------------
 
 _LINE = re.compile(r'^<([^>]*)> <([^>]*)> (.*)$')
