@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from kg import __version__, cli_analyze, cli_query, cli_viz
+from kg import __version__, cli_analyze, cli_query, cli_shards, cli_viz
 from kg.errors import KGError
 from kg.settings import Settings
 
@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_query.add_commands(sub)
     cli_analyze.add_commands(sub)
     cli_viz.add_commands(sub)
+    cli_shards.add_commands(sub)
 
     explain = sub.add_parser("explain", help="an entity's classes, labels and relations with their evidence sentences")
     explain.add_argument("name", metavar="NAME", help="a label, other label or acronym (\"PBF\", \"Peraza\")")

@@ -45,7 +45,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     queries.set_defaults(func=_queries)
 
     push = sub.add_parser(
-        "push", help="upload the graph to a SPARQL store (Graph Store Protocol, one PUT that replaces the graph)")
+        "push", help="upload the graph to a SPARQL store (Graph Store Protocol; the graph is replaced at once)")
     push.add_argument("--store", required=True, metavar="URL",
                       help="Graph Store endpoint, e.g. http://127.0.0.1:7878/store (credentials: "
                            "KG_STORE_USER/KG_STORE_PASSWORD or KG_STORE_TOKEN)")
@@ -53,6 +53,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     push.add_argument("--graph-iri", metavar="IRI", help="replace this named graph (default: the default graph)")
     push.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                       help=f"seconds to wait for the server per try (default: {DEFAULT_TIMEOUT:g})")
+    push.add_argument("--batch-size", metavar="SIZE", default="50M",
+                      help="files larger than this go in batches into a temporary graph that one SPARQL Update "
+                      "MOVE swaps in (default: 50M; k, M, G suffixes)")
+    push.add_argument("--update-url", metavar="URL", help="SPARQL Update endpoint for the MOVE of a batched push "
+                      "(default: the store URL with /store replaced by /update, as Oxigraph serves it)")
     push.set_defaults(func=_push)
 
 
@@ -108,12 +113,16 @@ def _queries(args: argparse.Namespace) -> int:
 
 
 def _push(args: argparse.Namespace) -> int:
-    from kg.store import push
+    from kg.store import parse_size, push
 
     graph = _default_graph(args.graph)
-    result = push(graph, args.store, graph_iri=args.graph_iri, timeout=args.timeout)
+    result = push(graph, args.store, graph_iri=args.graph_iri, timeout=args.timeout,
+                  batch_bytes=parse_size(args.batch_size), update_url=args.update_url)
     target = f"named graph <{args.graph_iri}>" if args.graph_iri else "default graph"
-    tries = f" after {result.tries} tries" if result.tries > 1 else ""
+    if result.batches:
+        tries = f" in {result.batches} batches and one MOVE"
+    else:
+        tries = f" after {result.tries} tries" if result.tries > 1 else ""
     print(f"Pushed {graph} ({result.bytes:,} bytes) to the {target} at {args.store}: HTTP {result.status}"
           f"{tries}, {result.seconds:.2f} s", file=sys.stderr)
     return 0

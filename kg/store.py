@@ -2,7 +2,8 @@
 
 `open_store(path)` keeps a pyoxigraph store next to the graph file (`out/.graph.ttl.store/<hash>/`),
 keyed by the file's content hash, so a second `kg query` reopens it in ~0.02 s instead of parsing again.
-`push(path, url)` replaces a graph on a SPARQL 1.1 Graph Store HTTP Protocol endpoint with one PUT.
+`push(path, url)` replaces a graph on a SPARQL 1.1 Graph Store HTTP Protocol endpoint: with one PUT, or for
+a file larger than the batch size, in batches into a temporary graph swapped in by one SPARQL Update MOVE.
 The HTTP helpers (credentials, timeouts, retries, error messages) are shared with remote queries.
 """
 
@@ -14,6 +15,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -21,7 +23,7 @@ import time
 import urllib.error
 import urllib.parse
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TypeVar
@@ -48,6 +50,8 @@ JSONLD_SUFFIXES = (".jsonld", ".json")
 GRAPH_SUFFIXES = (*NATIVE_FORMATS, *JSONLD_SUFFIXES)
 # Content types for a Graph Store PUT; other formats are converted to N-Triples first.
 PUSH_CONTENT_TYPES = {".ttl": "text/turtle", ".nt": "application/n-triples"}
+# `push` uploads files larger than this in batches of N-Triples of about this size (see push).
+DEFAULT_BATCH_BYTES = 50 * 1024 * 1024
 # A build of a store that has not finished within this time was abandoned by a process that died.
 STALE_BUILD_SECONDS = 3600
 
@@ -317,11 +321,14 @@ def _snippet(body: bytes, limit: int = 300) -> str:
 
 @dataclass(frozen=True)
 class PushResult:
+    """`batches` is 0 for one PUT; else the number of POSTs into the temporary graph before the MOVE."""
+
     url: str
     status: int
     bytes: int
     tries: int
     seconds: float
+    batches: int = 0
 
 
 def check_url(url: str, what: str, *, example: str) -> str:
@@ -347,12 +354,13 @@ def graph_store_url(store_url: str, graph_iri: str | None = None) -> str:
 
 
 def push(graph: str | Path, store_url: str, *, graph_iri: str | None = None, timeout: float = DEFAULT_TIMEOUT,
-         tries: int = DEFAULT_TRIES, backoff: float = DEFAULT_BACKOFF,
-         env: Mapping[str, str] | None = None) -> PushResult:
-    """Replace the default graph (or the named graph `graph_iri`) at `store_url` with the graph file, in one PUT.
+         tries: int = DEFAULT_TRIES, backoff: float = DEFAULT_BACKOFF, env: Mapping[str, str] | None = None,
+         batch_bytes: int = DEFAULT_BATCH_BYTES, update_url: str | None = None) -> PushResult:
+    """Replace the default graph (or the named graph `graph_iri`) at `store_url` with the graph file.
 
-    Turtle and N-Triples are streamed from the file as they are; other formats are converted to
-    N-Triples in a temporary file first. The server replaces the graph in one request, so it never
+    A file up to `batch_bytes` goes in one PUT: Turtle and N-Triples are streamed from the file as they
+    are; other formats are converted to N-Triples in a temporary file first. A larger file is sent in
+    batches (see `push_batched`). Either way the server swaps the whole graph at once, so it never
     holds half of the old graph and half of the new one.
     """
     start = time.perf_counter()
@@ -362,6 +370,11 @@ def push(graph: str | Path, store_url: str, *, graph_iri: str | None = None, tim
 
         validate_iri(graph_iri, what="--graph-iri")
     url = graph_store_url(store_url, graph_iri)
+    if batch_bytes < 1:
+        raise KGError(f"--batch-size: {batch_bytes} bytes; give a positive size such as 50M")
+    if graph.stat().st_size > batch_bytes:
+        return push_batched(graph, store_url, graph_iri=graph_iri, timeout=timeout, tries=tries, backoff=backoff,
+                            env=env, batch_bytes=batch_bytes, update_url=update_url)
     headers = {**auth_headers(env)}
     with _upload_body(graph) as (body, content_type):
         size = os.fstat(body.fileno()).st_size
@@ -369,7 +382,7 @@ def push(graph: str | Path, store_url: str, *, graph_iri: str | None = None, tim
 
         def attempt() -> int:
             body.seek(0)
-            return _put(url, body, headers, timeout)
+            return _send("PUT", url, body, headers, timeout)
 
         status, n = with_retries(attempt, url=url, timeout=timeout, tries=tries, backoff=backoff)
     return PushResult(url, status, size, n, time.perf_counter() - start)
@@ -388,9 +401,7 @@ class _upload_body:
             fh = self.graph.open("rb")
             self.files.append(fh)
             return fh, PUSH_CONTENT_TYPES[suffix]
-        if suffix in (".nq", ".trig"):
-            raise GraphFileError(f"{self.graph}: a dataset with named graphs cannot be pushed into one graph; "
-                                 f"push a .ttl, .nt or .jsonld graph")
+        _check_single_graph(self.graph)
         converted = tempfile.TemporaryFile()
         self.files.append(converted)
         converted.write(_jsonld_as_ntriples(self.graph))
@@ -402,14 +413,21 @@ class _upload_body:
             fh.close()
 
 
-def _put(url: str, body: IO[bytes], headers: dict[str, str], timeout: float) -> int:
+def _check_single_graph(graph: Path) -> None:
+    if graph.suffix.lower() in (".nq", ".trig"):
+        raise GraphFileError(f"{graph}: a dataset with named graphs cannot be pushed into one graph; "
+                             f"push a .ttl, .nt or .jsonld graph")
+
+
+def _send(method: str, url: str, body: IO[bytes] | bytes, headers: dict[str, str], timeout: float) -> int:
+    """HTTP status of one request whose answer is a success; an HTTPStatusError (or OSError) otherwise."""
     parts = urllib.parse.urlsplit(url)
     cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     conn = cls(parts.netloc, timeout=timeout)
     try:
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         # http.client sends a file object in blocks: the graph is never held in memory whole.
-        conn.request("PUT", target, body=body, headers=headers)
+        conn.request(method, target, body=body, headers=headers)
         response = conn.getresponse()
         payload = response.read()  # raises IncompleteRead if the answer is cut short
         if response.status >= 300:
@@ -417,3 +435,152 @@ def _put(url: str, body: IO[bytes], headers: dict[str, str], timeout: float) -> 
         return response.status
     finally:
         conn.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Batched push: POSTs into a temporary named graph, then one MOVE
+
+
+def parse_size(text: str) -> int:
+    """Bytes in a size such as 50M, 512k, 1G or 1000000 (k, M, G are powers of 1024; a trailing B is allowed)."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)(?:i?[bB])?\s*", text)
+    if not m:
+        raise KGError(f"--batch-size: '{text}' is not a size; give bytes or a number with k, M or G, e.g. 50M")
+    value = float(m.group(1)) * 1024 ** " KMG".index(m.group(2).upper() or " ")
+    if value < 1:
+        raise KGError(f"--batch-size: '{text}' is less than one byte; give a size such as 50M")
+    return int(value)
+
+
+def update_url_for(store_url: str) -> str:
+    """The SPARQL Update endpoint beside a Graph Store endpoint: `.../store` becomes `.../update` (Oxigraph)."""
+    parts = urllib.parse.urlsplit(store_url)
+    if not parts.path.rstrip("/").endswith("/store"):
+        raise EndpointError(f"{store_url}: cannot tell the SPARQL Update endpoint of this store (its path does not "
+                            f"end in /store); pass --update-url, e.g. http://127.0.0.1:7878/update")
+    path = parts.path.rstrip("/")[: -len("store")] + "update"
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
+def temporary_graph_iri(graph_iri: str | None) -> str:
+    """A fresh IRI for the upload of `graph_iri` (None: the default graph): `<graph_iri>#upload-<random>`."""
+    token = f"upload-{uuid.uuid4().hex[:16]}"
+    if graph_iri is None:
+        return f"urn:kg:{token}"
+    return f"{graph_iri}{'-' if '#' in graph_iri else '#'}{token}"
+
+
+def ntriples_batches(graph: Path, batch_bytes: int) -> Iterator[tuple[bytes, bool]]:
+    """(N-Triples chunk of about `batch_bytes`, whether it has blank nodes) for the triples of `graph`.
+
+    Triples with blank nodes all come in the last chunk: a blank node's label only means the same node
+    within one request, so they must not be split across requests. A parse error raises GraphFileError
+    when the parser reaches it, after the chunks before it were yielded.
+    """
+    _check_single_graph(graph)
+    suffix = graph.suffix.lower()
+    if suffix in JSONLD_SUFFIXES:
+        quads = ox.parse(_jsonld_as_ntriples(graph), format=ox.RdfFormat.N_TRIPLES)
+    else:
+        quads = ox.parse(path=str(graph), format=NATIVE_FORMATS[suffix])
+    chunk: list[bytes] = []
+    size = 0
+    with tempfile.TemporaryFile() as blanks:
+        try:
+            for quad in quads:
+                line = f"{quad.triple} .\n".encode("utf-8")
+                if isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode):
+                    blanks.write(line)
+                    continue
+                chunk.append(line)
+                size += len(line)
+                if size >= batch_bytes:
+                    yield b"".join(chunk), False
+                    chunk, size = [], 0
+        except SyntaxError as exc:
+            raise GraphFileError(f"{graph}: cannot parse: {exc}") from None
+        if chunk:
+            yield b"".join(chunk), False
+        if blanks.tell():
+            blanks.seek(0)
+            yield blanks.read(), True
+
+
+def _refused(exc: BaseException) -> bool:
+    """Retry only what cannot have reached the server (for requests that must not run twice)."""
+    return isinstance(getattr(exc, "reason", exc), ConnectionRefusedError)
+
+
+def push_batched(graph: str | Path, store_url: str, *, graph_iri: str | None = None,
+                 timeout: float = DEFAULT_TIMEOUT, tries: int = DEFAULT_TRIES, backoff: float = DEFAULT_BACKOFF,
+                 env: Mapping[str, str] | None = None, batch_bytes: int = DEFAULT_BATCH_BYTES,
+                 update_url: str | None = None) -> PushResult:
+    """Replace a graph at `store_url` with the graph file, uploaded in batches, without a half-replaced graph.
+
+    The file is sent as N-Triples in POSTs of about `batch_bytes` to a temporary named graph
+    (`<target>#upload-<random>`, Graph Store Protocol), then one SPARQL Update `MOVE GRAPH <tmp> TO
+    GRAPH <target>` (or `TO DEFAULT`) at `update_url` (default: the store URL with /store replaced by
+    /update, as Oxigraph serves it) swaps it in, in one transaction. If a batch fails, the temporary
+    graph is dropped and the target is untouched.
+    """
+    start = time.perf_counter()
+    graph = check_graph_file(graph)
+    _check_single_graph(graph)
+    target_url = graph_store_url(store_url, graph_iri)
+    update = check_url(update_url, "SPARQL Update endpoint", example="http://127.0.0.1:7878/update") \
+        if update_url else update_url_for(store_url)
+    temporary = temporary_graph_iri(graph_iri)
+    upload_url = graph_store_url(store_url, temporary)
+    headers = {**auth_headers(env), "Content-Type": "application/n-triples"}
+    sent = batches = total_tries = 0
+    try:
+        for chunk, blank_nodes in ntriples_batches(graph, batch_bytes):
+            # A chunk of ground triples may arrive twice (a graph is a set); one with blank nodes may not.
+            _, n = with_retries(lambda: _send("POST", upload_url, chunk, headers, timeout), url=upload_url,
+                                timeout=timeout, tries=tries, backoff=backoff,
+                                retry=_refused if blank_nodes else is_transient)
+            batches += 1
+            total_tries += n
+            sent += len(chunk)
+    except (EndpointError, GraphFileError) as exc:
+        raise type(exc)(f"{exc}; {_abandon(update, temporary, batches, headers, timeout, tries, backoff)}") from None
+    target = "DEFAULT" if graph_iri is None else f"GRAPH <{graph_iri}>"
+    # No batch: the file held no triples (only comments): the target becomes empty, as a PUT would leave it.
+    text = f"MOVE GRAPH <{temporary}> TO {target}" if batches else f"DROP SILENT {target}"
+    # Moving a large graph takes the server a while: allow as long per batch as for one request.
+    move_timeout = timeout * max(1, batches)
+    timed_out = False
+
+    def move() -> int:
+        nonlocal timed_out
+        try:
+            return _send("POST", update, text.encode("utf-8"),
+                         {**auth_headers(env), "Content-Type": "application/sparql-update"}, move_timeout)
+        except TimeoutError:
+            timed_out = True
+            raise
+
+    try:
+        status, n = with_retries(move, url=update, timeout=move_timeout, tries=tries, backoff=backoff, retry=_refused)
+    except EndpointError as exc:
+        if timed_out:  # dropping the upload now could race the MOVE the server may still be running
+            raise EndpointError(f"{exc}; the server may still be moving the upload into place: check the target "
+                                f"graph, and remove the temporary graph with `DROP SILENT GRAPH <{temporary}>` at "
+                                f"{update} if it is still there") from None
+        raise EndpointError(f"{exc}; {_abandon(update, temporary, batches, headers, timeout, tries, backoff)}") from None
+    return PushResult(target_url, status, sent, total_tries + n, time.perf_counter() - start, batches)
+
+
+def _abandon(update: str, temporary: str, batches: int, headers: dict[str, str], timeout: float, tries: int,
+             backoff: float) -> str:
+    """Drop the temporary graph; the sentence that says what became of the push."""
+    done = f"{batches} batch{'es' if batches != 1 else ''} had been uploaded"
+    drop_headers = {**headers, "Content-Type": "application/sparql-update"}
+    body = f"DROP SILENT GRAPH <{temporary}>".encode("utf-8")
+    try:
+        with_retries(lambda: _send("POST", update, body, drop_headers, timeout), url=update, timeout=timeout,
+                     tries=tries, backoff=backoff)
+    except EndpointError as exc:
+        return (f"the target graph is unchanged; {done} to the temporary graph <{temporary}>, which could not be "
+                f"dropped ({exc}): remove it with `DROP SILENT GRAPH <{temporary}>` at {update}")
+    return f"the target graph is unchanged ({done} to a temporary graph, now dropped)"

@@ -7,11 +7,13 @@ import argparse
 import base64
 import contextlib
 import http.server
+import re
 import shutil
 import socket
 import sys
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -19,7 +21,7 @@ import pytest
 
 from kg.errors import KGError
 from kg.query import run_query
-from kg.store import EndpointError, push
+from kg.store import EndpointError, parse_size, push, temporary_graph_iri, update_url_for
 
 FAST = {"backoff": 0.01}  # retries in tests need not wait
 
@@ -334,3 +336,153 @@ def test_bad_urls_and_graph_iris(small):
         push(a, "http://127.0.0.1:1/store", graph_iri="urn:a b")
     assert str(err.value) == ("--graph-iri: 'urn:a b' is not a valid IRI: it contains space "
                               "(no spaces, controls or any of <>\"{}|^`\\ allowed)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Batched push: POSTs into a temporary graph, one MOVE; a failure leaves the target as it was
+
+
+def graphs(endpoint: str, tmp_path: Path) -> set[str]:
+    query = tmp_path / "graphs.rq"
+    query.write_text("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }\n", encoding="utf-8")
+    return {row[0].value for row in run_query(query, endpoint=endpoint).rows}
+
+
+def ntriples(path: Path, n: int, *, bad_at: int | None = None) -> Path:
+    lines = [f'<urn:kg:s{i}> <urn:kg:p> "value {i}" .\n' for i in range(n)]
+    if bad_at is not None:
+        lines[bad_at] = '<urn:kg:broken> <urn:kg:p> "no end .\n'
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def test_batched_push_replaces_a_named_graph_through_a_temporary_graph(oxigraph_server, small, tmp_path):
+    _, b = small
+    iri = "urn:kg:test:batched"
+    push(b, f"{oxigraph_server}/store", graph_iri=iri)
+    graph = ntriples(tmp_path / "big.nt", 60)
+    with graph.open("a", encoding="utf-8") as fh:  # blank nodes must arrive in one request to stay one node
+        fh.write('_:x <urn:kg:p> "blank" .\n_:x <urn:kg:q> "same node" .\n')
+    result = push(graph, f"{oxigraph_server}/store", graph_iri=iri, batch_bytes=400)
+    assert result.batches >= 5 and result.status in (200, 204)
+    assert result.url == f"{oxigraph_server}/store?graph=urn%3Akg%3Atest%3Abatched"
+    triples = named_graph(f"{oxigraph_server}/query", iri, tmp_path)
+    assert {t for t in triples if not t.startswith("_:")} == {
+        f'<urn:kg:s{i}> <urn:kg:p> "value {i}"' for i in range(60)}
+    nodes = tmp_path / "nodes.rq"
+    nodes.write_text(f'SELECT (COUNT(DISTINCT ?b) AS ?n) WHERE {{ GRAPH <{iri}> {{ ?b <urn:kg:p> "blank" ; '
+                     f'<urn:kg:q> "same node" }} }}\n', encoding="utf-8")
+    assert run_query(nodes, endpoint=f"{oxigraph_server}/query").rows[0][0].value == "1"
+    assert not [g for g in graphs(f"{oxigraph_server}/query", tmp_path) if "upload-" in g]
+
+
+def test_batched_push_of_turtle_to_the_default_graph(oxigraph_server, build_result, tmp_path):
+    graph = tmp_path / "graph.ttl"
+    shutil.copyfile(build_result.files["graph.ttl"], graph)
+    result = push(graph, f"{oxigraph_server}/store", batch_bytes=graph.stat().st_size // 4)
+    assert result.batches >= 4  # N-Triples is longer than Turtle: more batches than 4
+    local = run_query("funders", graph=graph)
+    remote = run_query("funders", endpoint=f"{oxigraph_server}/query")
+    assert remote.rows and sorted(map(str, remote.rows)) == sorted(map(str, local.rows))
+    count = tmp_path / "count.rq"
+    count.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }\n", encoding="utf-8")
+    expected = ox.Store()
+    expected.load(path=str(graph), format=ox.RdfFormat.TURTLE)
+    assert int(run_query(count, endpoint=f"{oxigraph_server}/query").rows[0][0].value) == len(expected)
+    assert not [g for g in graphs(f"{oxigraph_server}/query", tmp_path) if "upload-" in g]
+
+
+def test_invalid_data_midway_leaves_the_target_unchanged_and_no_temporary_graph(oxigraph_server, small, tmp_path):
+    a, _ = small
+    iri = "urn:kg:test:batched-broken"
+    push(a, f"{oxigraph_server}/store", graph_iri=iri)
+    broken = ntriples(tmp_path / "broken.nt", 60, bad_at=45)
+    with pytest.raises(KGError) as err:
+        push(broken, f"{oxigraph_server}/store", graph_iri=iri, batch_bytes=300)
+    message = str(err.value)
+    assert message.startswith(f"{broken}: cannot parse: ") and "line 46" in message
+    assert message.endswith("; the target graph is unchanged (5 batches had been uploaded to a temporary graph, "
+                            "now dropped)")
+    assert named_graph(f"{oxigraph_server}/query", iri, tmp_path) == {
+        '<urn:kg:a1> <urn:kg:p> "A one"', '<urn:kg:a2> <urn:kg:p> "A two"'}
+    assert not [g for g in graphs(f"{oxigraph_server}/query", tmp_path) if "upload-" in g]
+
+
+def test_a_batch_refused_midway_drops_the_temporary_graph(tmp_path):
+    graph = ntriples(tmp_path / "big.nt", 30)
+    with fake_server(NO_CONTENT, NO_CONTENT, (500, "text/plain", b"disk full"), NO_CONTENT) as (url, requests):
+        with pytest.raises(EndpointError) as err:
+            push(graph, f"{url}/store", graph_iri="urn:kg:g", batch_bytes=200, **FAST)
+    posts = [r for r in requests if r["path"].startswith("/store")]
+    assert [r["method"] for r in requests] == ["POST"] * 4 and len(posts) == 3
+    temporary = posts[0]["path"].split("graph=", 1)[1]
+    assert temporary.startswith("urn%3Akg%3Ag%23upload-") and {p["path"] for p in posts} == {posts[0]["path"]}
+    assert all(p["headers"]["Content-Type"] == "application/n-triples" for p in posts)
+    drop = requests[3]
+    iri = urllib.parse.unquote(temporary)
+    assert (drop["path"], drop["headers"]["Content-Type"]) == ("/update", "application/sparql-update")
+    assert drop["body"] == f"DROP SILENT GRAPH <{iri}>".encode()
+    assert str(err.value) == (f"{url}/store?graph={temporary}: HTTP 500, server error: disk full; the target graph "
+                              f"is unchanged (2 batches had been uploaded to a temporary graph, now dropped)")
+
+
+def test_a_refused_move_drops_the_upload_and_a_dead_server_is_reported(tmp_path):
+    graph = ntriples(tmp_path / "big.nt", 10)
+    with fake_server(NO_CONTENT, NO_CONTENT, (400, "text/plain", b"no MOVE here"), NO_CONTENT) as (url, requests):
+        with pytest.raises(EndpointError) as err:
+            push(graph, f"{url}/sparql/store", batch_bytes=300, update_url=f"{url}/sparql/up", **FAST)
+    iri = urllib.parse.unquote(requests[0]["path"].split("graph=", 1)[1])
+    assert iri.startswith("urn:kg:upload-")
+    assert [(r["path"], r["body"]) for r in requests[2:]] == [
+        ("/sparql/up", f"MOVE GRAPH <{iri}> TO DEFAULT".encode()), ("/sparql/up", f"DROP SILENT GRAPH <{iri}>".encode())]
+    assert str(err.value) == (f"{url}/sparql/up: HTTP 400 Bad Request: no MOVE here; the target graph is unchanged "
+                              f"(2 batches had been uploaded to a temporary graph, now dropped)")
+    port = closed_port()
+    with pytest.raises(EndpointError) as err:
+        push(graph, f"http://127.0.0.1:{port}/store", batch_bytes=300, tries=1)
+    assert str(err.value).startswith(f"http://127.0.0.1:{port}/store?graph=urn%3Akg%3Aupload-")
+    assert str(err.value).endswith(
+        f"connection refused; is the SPARQL server running and listening on this port?; the target graph is "
+        f"unchanged; 0 batches had been uploaded to the temporary graph <{str(err.value).split('<')[1].split('>')[0]}>"
+        f", which could not be dropped (http://127.0.0.1:{port}/update: connection refused; is the SPARQL server "
+        f"running and listening on this port?): remove it with `DROP SILENT GRAPH "
+        f"<{str(err.value).split('<')[1].split('>')[0]}>` at http://127.0.0.1:{port}/update")
+
+
+def test_batch_sizes_update_urls_and_temporary_graphs():
+    assert [parse_size(s) for s in ("1000", "50M", "50MB", "512k", "1G", "1.5k", "2MiB")] == [
+        1000, 50 * 2**20, 50 * 2**20, 512 * 1024, 2**30, 1536, 2 * 2**20]
+    with pytest.raises(KGError) as err:
+        parse_size("fifty")
+    assert str(err.value) == "--batch-size: 'fifty' is not a size; give bytes or a number with k, M or G, e.g. 50M"
+    assert update_url_for("http://h:7878/store") == "http://h:7878/update"
+    assert update_url_for("https://h/db/store/?x=1") == "https://h/db/update?x=1"
+    with pytest.raises(EndpointError) as err:
+        update_url_for("http://h:7878/data")
+    assert str(err.value) == ("http://h:7878/data: cannot tell the SPARQL Update endpoint of this store (its path "
+                              "does not end in /store); pass --update-url, e.g. http://127.0.0.1:7878/update")
+    assert re.fullmatch(r"https://e\.org/g#upload-[0-9a-f]{16}", temporary_graph_iri("https://e.org/g"))
+    assert re.fullmatch(r"https://e\.org/g#1-upload-[0-9a-f]{16}", temporary_graph_iri("https://e.org/g#1"))
+    assert re.fullmatch(r"urn:kg:upload-[0-9a-f]{16}", temporary_graph_iri(None))
+
+
+def test_a_store_url_without_an_update_endpoint_is_refused_before_any_upload(tmp_path):
+    graph = ntriples(tmp_path / "big.nt", 10)
+    with fake_server(NO_CONTENT) as (url, requests):
+        with pytest.raises(EndpointError, match=r"pass --update-url"):
+            push(graph, f"{url}/data", batch_bytes=100)
+        assert requests == []
+        small_file = push(graph, f"{url}/data", batch_bytes=graph.stat().st_size)  # not larger: one PUT
+    assert small_file.batches == 0 and [r["method"] for r in requests] == ["PUT"]
+
+
+def test_a_dataset_is_refused_before_any_upload(tmp_path):
+    dataset = tmp_path / "shards.nq"
+    dataset.write_text('<urn:kg:a> <urn:kg:p> "x" <urn:kg:g> .\n' * 20, encoding="utf-8")
+    with fake_server(NO_CONTENT) as (url, requests):
+        for batch_bytes in (10, 10_000):  # batched, and one PUT
+            with pytest.raises(KGError) as err:
+                push(dataset, f"{url}/store", batch_bytes=batch_bytes)
+            assert str(err.value) == (f"{dataset}: a dataset with named graphs cannot be pushed into one graph; "
+                                      f"push a .ttl, .nt or .jsonld graph")
+        assert requests == []
