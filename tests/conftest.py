@@ -212,3 +212,12 @@ def oxigraph_server(tmp_path_factory):
         proc.kill()
         proc.wait(10)
     log.close()
+
+
+def kg_in_process(capsys, *args: object) -> tuple[int, str, str]:
+    """`kg ARGS` run in this process through kg.cli.main: (exit code, stdout, stderr)."""
+    from kg.cli import main
+
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err

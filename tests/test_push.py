@@ -3,14 +3,12 @@ misbehave on purpose: 401, 500, 503, a connection closed mid-answer, garbage, si
 
 from __future__ import annotations
 
-import argparse
 import base64
 import contextlib
 import http.server
 import re
 import shutil
 import socket
-import sys
 import threading
 import time
 import urllib.parse
@@ -18,6 +16,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from conftest import kg_in_process as cli
 
 from kg.errors import KGError
 from kg.query import run_query
@@ -111,19 +110,6 @@ def named_graph(endpoint: str, iri: str, tmp_path: Path) -> set[str]:
     return {str(t) for t in run_query(query, endpoint=endpoint).triples}
 
 
-def cli(capsys, *args: object) -> tuple[int, str, str]:
-    from kg.cli_query import add_commands
-
-    parser = argparse.ArgumentParser(prog="kg")
-    add_commands(parser.add_subparsers())
-    ns = parser.parse_args([str(a) for a in args])
-    try:
-        code = ns.func(ns)
-    except KGError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        code = 1
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # ---------------------------------------------------------------------------------------------

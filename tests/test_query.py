@@ -3,18 +3,17 @@ real Oxigraph server, with parameters that filter, refusals, errors and output f
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import itertools
 import json
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from conftest import kg_in_process as cli
 import yaml
 from rdflib import Graph
 
@@ -50,20 +49,6 @@ def write_query(tmp_path: Path, text: str, name: str = "90-test.rq") -> Path:
     return path
 
 
-def cli(capsys, *args: object) -> tuple[int, str, str]:
-    """`kg ARGS` through a parser with kg.cli_query's commands, as kg.cli runs them."""
-    from kg.cli_query import add_commands
-
-    parser = argparse.ArgumentParser(prog="kg")
-    add_commands(parser.add_subparsers())
-    ns = parser.parse_args([str(a) for a in args])
-    try:
-        code = ns.func(ns)
-    except KGError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        code = 1
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def rows_as_text(result: Result) -> list[tuple[str, ...]]:
