@@ -53,9 +53,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     push.add_argument("--graph-iri", metavar="IRI", help="replace this named graph (default: the default graph)")
     push.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                       help=f"seconds to wait for the server per try (default: {DEFAULT_TIMEOUT:g})")
-    push.add_argument("--batch-size", metavar="SIZE", default="50M",
+    push.add_argument("--batch-size", metavar="SIZE", default="2G",
                       help="files larger than this go in batches into a temporary graph that one SPARQL Update "
-                      "MOVE swaps in (default: 50M; k, M, G suffixes)")
+                      "MOVE swaps in (default: 2G, i.e. one PUT; on Oxigraph a MOVE of 1M triples took 357 s against 50 s for a PUT)")
     push.add_argument("--update-url", metavar="URL", help="SPARQL Update endpoint for the MOVE of a batched push "
                       "(default: the store URL with /store replaced by /update, as Oxigraph serves it)")
     push.set_defaults(func=_push)
