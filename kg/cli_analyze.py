@@ -13,7 +13,7 @@ FORMATS = ("table", "json", "csv")
 
 def add_commands(sub) -> None:
     """Register `analyze` and `rank` on the `kg` command's sub-parsers."""
-    from kg.analyze import ROLES
+    from kg.vocab import ROLES
 
     analyze = sub.add_parser("analyze", help="centrality, roles and communities of the actor network, as files")
     analyze.add_argument("--graph", metavar="FILE", help="graph file (default: OUT/graph.ttl)")

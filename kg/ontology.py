@@ -8,6 +8,7 @@ from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD, DefinedNamespace
 
 from kg.settings import ONTOLOGY_DIR
+from kg.vocab import PREFIXES as VOCAB_PREFIXES
 
 ONTOLOGY_FILE: Path = ONTOLOGY_DIR / "kg.ttl"
 SHAPES_FILE: Path = ONTOLOGY_DIR / "shapes.ttl"
@@ -91,22 +92,10 @@ class KG(DefinedNamespace):
     community: URIRef
 
 
-SCHEMA = Namespace("https://schema.org/")
-ORG = Namespace("http://www.w3.org/ns/org#")
+SCHEMA = Namespace(VOCAB_PREFIXES["schema"])
+ORG = Namespace(VOCAB_PREFIXES["org"])
 
-PREFIXES: dict[str, Namespace] = {
-    "kg": Namespace(str(KG._NS)),
-    "rdf": Namespace(str(RDF)),
-    "rdfs": Namespace(str(RDFS)),
-    "owl": Namespace(str(OWL)),
-    "xsd": Namespace(str(XSD)),
-    "skos": Namespace(str(SKOS)),
-    "dcterms": Namespace(str(DCTERMS)),
-    "prov": Namespace(str(PROV)),
-    "schema": SCHEMA,
-    "foaf": Namespace(str(FOAF)),
-    "org": ORG,
-}
+PREFIXES: dict[str, Namespace] = {prefix: Namespace(iri) for prefix, iri in VOCAB_PREFIXES.items()}
 
 
 def bind_prefixes(graph: Graph, base_iri: str | None = None) -> Graph:

@@ -28,7 +28,7 @@ import pyoxigraph as ox
 import yaml
 
 from kg.errors import QueryError
-from kg.ontology import PREFIXES
+from kg.vocab import PREFIXES
 from kg.settings import PACKAGE_DIR, Settings
 from kg.store import DEFAULT_TIMEOUT, DEFAULT_TRIES, EndpointError, HTTPStatusError, auth_headers, check_url, \
     load_into, open_store, with_retries
@@ -214,7 +214,7 @@ def to_term(param: Param, value: str) -> ox.NamedNode | ox.Literal:
 def expand_iri(value: str) -> str:
     """`kg:funds` or `kgr:organization/iom` to a full IRI; anything else unchanged."""
     prefix, sep, rest = value.partition(":")
-    namespaces = {**{k: str(v) for k, v in PREFIXES.items()}, "kgr": Settings.from_env().base_iri}
+    namespaces = {**PREFIXES, "kgr": Settings.from_env().base_iri}
     if sep and prefix in namespaces and not rest.startswith("//"):
         return namespaces[prefix] + rest
     return value
@@ -604,7 +604,7 @@ def sparql_json(result: Result) -> dict:
 def turtle(triples: Sequence[ox.Triple]) -> str:
     """Triples as Turtle with the project's prefixes, in a stable order."""
     # Entity IRIs stay whole: as kgr: names their slashes would need escaping (kgr:country\/sv).
-    prefixes = {k: str(v) for k, v in PREFIXES.items()}
+    prefixes = dict(PREFIXES)
     data = ox.serialize(sorted(triples, key=str), format=ox.RdfFormat.TURTLE, prefixes=prefixes)
     return data.decode("utf-8")
 
@@ -616,7 +616,7 @@ def _plain(term: object) -> str:
 
 
 def _namespaces() -> list[tuple[str, str]]:
-    pairs = [(k, str(v)) for k, v in PREFIXES.items()] + [("kgr", Settings.from_env().base_iri)]
+    pairs = [*PREFIXES.items(), ("kgr", Settings.from_env().base_iri)]
     return sorted(pairs, key=lambda kv: -len(kv[1]))
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from rdflib import Graph
 from rdflib.namespace import RDF
 
-from kg.ontology import PREFIXES
+from kg.vocab import PREFIXES
 
 
 def write_atomic(path: Path, data: bytes | Iterable[str], *, fsync: bool = True) -> None:
@@ -82,7 +82,7 @@ _SIMPLE = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "'": "'", "b":
 
 
 def _prefixes(base_iri: str) -> list[tuple[str, str]]:
-    context = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
+    context = dict(PREFIXES)
     context["kgr"] = base_iri
     return sorted(context.items())
 

@@ -125,6 +125,7 @@ def open_store(graph: str | Path) -> LocalStore:
         writer = ox.Store(str(building))
         _load(writer, graph)
         writer.flush()
+        writer.optimize()  # compact RocksDB once: reads (joins, ORDER BY) then touch fewer files
         # pyoxigraph has no close(); dropping the last reference closes RocksDB and frees its lock.
         del writer
         gc.collect()

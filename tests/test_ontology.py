@@ -147,3 +147,32 @@ def test_disjoint_classes(onto):
     assert (KG.Person, OWL.disjointWith, KG.Organization) in onto
     disjoint_with_place = set(onto.objects(KG.Place, OWL.disjointWith))
     assert {KG.Organization, KG.Person, KG.Project, KG.FundingSource} <= disjoint_with_place
+
+
+def test_the_light_prefix_table_matches_the_ontology_and_rdflib(onto):
+    """kg.vocab (no rdflib, for a quick `kg query` start) says the same as kg.ontology and the ontology file."""
+    from rdflib.namespace import DCTERMS, FOAF as RDFLIB_FOAF, SKOS, XSD
+
+    from kg.vocab import PREFIXES
+
+    assert PREFIXES["kg"] == NS
+    expected = {"rdf": RDF, "rdfs": RDFS, "owl": OWL, "xsd": XSD, "skos": SKOS, "dcterms": DCTERMS, "prov": PROV,
+                "foaf": RDFLIB_FOAF, "schema": SCHEMA, "org": ORG}
+    for prefix, namespace in expected.items():
+        assert PREFIXES[prefix] == str(namespace), prefix
+    bound = dict(onto.namespaces())
+    for prefix, iri in PREFIXES.items():
+        if prefix in bound:
+            assert str(bound[prefix]) == iri, prefix
+
+
+def test_kg_query_starts_without_rdflib_or_networkx():
+    """`kg query` and `kg queries` import neither rdflib nor networkx: a query call starts in a fraction of a second."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom kg import cli\ncli._parser()\nimport kg.query, kg.store, kg.cli_query\n"
+            "heavy = sorted(m for m in ('rdflib', 'networkx', 'numpy', 'spacy', 'igraph') if m in sys.modules)\n"
+            "print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
