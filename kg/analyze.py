@@ -16,20 +16,22 @@ import random
 import re
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pyoxigraph
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph
 from rdflib.namespace import RDF, RDFS, XSD
 
 from kg import serialize
+from kg.build import decimal_literal
 from kg.errors import AnalysisError
-from kg.ontology import KG, bind_prefixes
+from kg.ontology import KG
 from kg.query import find_query
+from kg.settings import Settings
 from kg.vocab import ROLES
 
 # Installed wheels carry a copy inside the package; a source checkout uses the top-level folder.
@@ -388,13 +390,14 @@ def _text(value: object) -> str:
 
 # --- Files ------------------------------------------------------------------------------------------
 
-def analyze(graph: Graph | pyoxigraph.Store, out_dir: str | Path, *, backend: str = "auto") -> AnalysisResult:
+def analyze(graph: Graph | pyoxigraph.Store, out_dir: str | Path, *, backend: str = "auto",
+            base_iri: str | None = None) -> AnalysisResult:
     """Measure the actor network of `graph` and write centrality.csv, network.graphml, network.gexf and
-    scores.ttl into `out_dir`, each atomically."""
+    scores.ttl (`base_iri` bound as kgr:) into `out_dir`, each atomically."""
     result = measure(actor_network(graph), backend=backend)
     out = Path(out_dir)
     for name, data in (("centrality.csv", centrality_csv(result)), ("network.graphml", network_graphml(result)),
-                       ("network.gexf", network_gexf(result)), ("scores.ttl", scores_turtle(result))):
+                       ("network.gexf", network_gexf(result)), ("scores.ttl", scores_turtle(result, base_iri))):
         serialize.write_atomic(out / name, data)
         result.files[name] = out / name
     return result
@@ -439,20 +442,20 @@ def network_gexf(result: AnalysisResult) -> bytes:
     return re.sub(rb'<meta lastmodifieddate="[^"]*">', b"<meta>", buffer.getvalue(), count=1)
 
 
-def scores_turtle(result: AnalysisResult) -> bytes:
+def scores_turtle(result: AnalysisResult, base_iri: str | None = None) -> Iterator[str]:
     """The scores as RDF: kg:degree, kg:inDegree, kg:outDegree, kg:pageRank, kg:betweenness,
-    kg:eigenvectorCentrality, kg:brokerScore and kg:community on each node's IRI."""
-    graph = bind_prefixes(Graph())
+    kg:eigenvectorCentrality, kg:brokerScore and kg:community on each node's IRI (Turtle, streamed)."""
+    integer, decimal = f"^^<{XSD.integer}>", f"^^<{XSD.decimal}>"
     integers = {KG.degree: "degree", KG.inDegree: "in_degree", KG.outDegree: "out_degree", KG.community: "community"}
     decimals = {KG.pageRank: "pagerank", KG.betweenness: "betweenness", KG.eigenvectorCentrality: "eigenvector",
                 KG.brokerScore: "broker"}
+    lines = []
     for v, row in result.scores.items():
-        node = URIRef(v)
-        for term, name in integers.items():
-            graph.add((node, term, Literal(int(row[name]), datatype=XSD.integer)))
-        for term, name in decimals.items():
-            graph.add((node, term, Literal(Decimal(f"{row[name]:.{DECIMALS}f}"), datatype=XSD.decimal)))
-    return serialize.turtle(graph)
+        lines += [f'<{v}> <{term}> "{int(row[name])}"{integer}' for term, name in integers.items()]
+        lines += [f'<{v}> <{term}> "{decimal_literal(f"{row[name]:.{DECIMALS}f}")}"{decimal}'
+                  for term, name in decimals.items()]
+    lines.sort()
+    return serialize.turtle_lines(lines, base_iri or Settings.from_env().base_iri)
 
 
 # --- Report section ---------------------------------------------------------------------------------

@@ -55,76 +55,139 @@ def build_lines(extractions: Iterable[Extraction], settings: Settings | None = N
                 gazetteer: Gazetteer | None = None) -> list[str]:
     """The knowledge graph of `extractions` as sorted, unique N-Triples lines (without the final " .").
 
-    Lines rather than an rdflib Graph keep memory small and output stable for large corpora.
+    Lines rather than an rdflib Graph keep memory small and output stable for large corpora. The facts of
+    one document (`document_lines`) do not depend on the others; only entity descriptions (labels voted
+    across documents) and the place hierarchy are made here from all of them.
     """
     settings = settings or Settings.from_env()
     gaz = gazetteer or load()
-    base = settings.base_iri
     extractions = sorted(extractions, key=lambda x: x.document.id)
-    entities = resolve(extractions)
     lines: set[str] = set()
-
-    def add(triple: tuple) -> None:
-        lines.add(f"{nt(triple[0])} {nt(triple[1])} {nt(triple[2])}")
-
     for x in extractions:
-        doc = x.document
-        d = document_iri(doc.id, base)
-        add((d, RDF.type, KG.Document))
-        add((d, RDFS.label, Literal(doc.title or doc.source)))
-        if doc.title:
-            add((d, DCTERMS.title, Literal(doc.title)))
-        add((d, KG.sourcePath, Literal(doc.source)))
-        add((d, KG.contentHash, Literal(doc.content_hash)))
-        add((d, KG.documentKind, Literal(doc.kind)))
-        if doc.date:
-            add((d, SCHEMA.datePublished, Literal(doc.date, datatype=_date_type(doc.date))))
-        if doc.dateline:
-            add((d, KG.datelinePlace, Literal(doc.dateline)))
-        for entity in x.entities:
-            if entity.mentions:
-                add((entity_iri(entity.key, base), KG.mentionedIn, d))
+        lines.update(document_lines(x, settings))
+    lines.update(entity_lines(resolve(extractions), settings, gaz))
+    return sorted(lines)
 
+
+class _Terms:
+    """N-Triples terms as strings, made once per IRI (rdflib terms cost more than the rest of the build)."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self._entities: dict[str, str] = {}
+
+    def entity(self, key: str) -> str:
+        """The IRI of an entity key, bare (as entity_iri gives it, without <>)."""
+        iri = self._entities.get(key)
+        if iri is None:
+            iri = self._entities[key] = str(entity_iri(key, self.base))
+        return iri
+
+
+def _ref(iri: str) -> str:
+    return f"<{iri}>"
+
+
+def _plain(text: str) -> str:
+    return f'"{_escape(text)}"'
+
+
+def _typed(text: str, datatype: str) -> str:
+    return f'"{_escape(text)}"^^<{datatype}>'
+
+
+def _integer(value: int) -> str:
+    return f'"{int(value)}"^^<{XSD.integer}>'
+
+
+def _decimal(value: str | Decimal) -> str:
+    return f'"{decimal_literal(value)}"^^<{XSD.decimal}>'
+
+
+_T = {name: f"<{iri}>" for name, iri in {
+    "type": RDF.type, "label": RDFS.label, "prefLabel": SKOS.prefLabel, "altLabel": SKOS.altLabel,
+    "title": DCTERMS.title, "datePublished": SCHEMA.datePublished, "latitude": SCHEMA.latitude,
+    "longitude": SCHEMA.longitude, "subject": RDF.subject, "predicate": RDF.predicate, "object": RDF.object,
+    "wasDerivedFrom": PROV.wasDerivedFrom, "Entity": PROV.Entity, "member": ORG.member,
+    "organization": ORG.organization}.items()}
+_K = {name: f"<{KG._NS}{name}>" for name in (
+    "Document", "Evidence", "Figure", "Membership", "sourcePath", "contentHash", "documentKind", "datelinePlace",
+    "mentionedIn", "evidenceDocument", "sentence", "startOffset", "endOffset", "method", "confidence", "value",
+    "unit", "measure", "statedAs", "approximate", "statedIn", "year", "refersTo", "hasMembership", "roleTitle",
+    "placeCode", "partOf", *sorted(ENTITY_PREDICATES), *CLASS_PATHS)}
+
+
+def document_lines(x: Extraction, settings: Settings) -> list[str]:
+    """The facts one document gives on its own: the document node, what it mentions, its figures, and each
+    statement with its kg:Evidence record (and W3C ORG membership)."""
+    terms = _Terms(settings.base_iri)
+    base, doc = settings.base_iri, x.document
+    out: list[str] = []
+    d = _ref(f"{base}document/{doc.id}")
+    out += [f"{d} {_T['type']} {_K['Document']}", f"{d} {_T['label']} {_plain(doc.title or doc.source)}",
+            f"{d} {_K['sourcePath']} {_plain(doc.source)}", f"{d} {_K['contentHash']} {_plain(doc.content_hash)}",
+            f"{d} {_K['documentKind']} {_plain(doc.kind)}"]
+    if doc.title:
+        out.append(f"{d} {_T['title']} {_plain(doc.title)}")
+    if doc.date:
+        out.append(f"{d} {_T['datePublished']} {_typed(doc.date, _date_type(doc.date))}")
+    if doc.dateline:
+        out.append(f"{d} {_K['datelinePlace']} {_plain(doc.dateline)}")
+    for entity in x.entities:
+        if entity.mentions:
+            out.append(f"<{terms.entity(entity.key)}> {_K['mentionedIn']} {d}")
+    for f in x.figures:
+        _figure_lines(f, x, d, terms, out)
+    for st in x.statements:
+        if st.provenance.confidence >= settings.min_confidence and st.subject and st.obj:
+            _statement_lines(st, terms, out)
+    return out
+
+
+def entity_lines(entities: dict[str, Resolved], settings: Settings, gaz: Gazetteer) -> list[str]:
+    """Each entity's class and labels (voted across documents), and the gazetteer's place hierarchy for every
+    place in the graph and its ancestors, with an evidence record per partOf link."""
+    terms = _Terms(settings.base_iri)
+    base = settings.base_iri
+    out: list[str] = []
     for r in entities.values():
-        _entity_triples(r, base, gaz, add)
-
-    for x in extractions:
-        for f in x.figures:
-            _figure_triples(f, x, base, add)
-        for st in x.statements:
-            if st.provenance.confidence >= settings.min_confidence and st.subject and st.obj:
-                _statement_triples(st, x, base, add)
-
-    # Place hierarchy from the gazetteer, for every place in the graph and its ancestors.
+        iri = _ref(terms.entity(r.key))
+        if r.attributes.get("place") in gaz.places:
+            _place_lines(gaz.places[r.attributes["place"]], iri, out)
+        else:
+            out += [f"{iri} {_T['type']} {_K[r.cls]}", f"{iri} {_T['label']} {_plain(r.label)}",
+                    f"{iri} {_T['prefLabel']} {_plain(r.label)}"]
+        for alt in sorted(r.alt_labels):
+            if alt and alt != r.label:
+                out.append(f"{iri} {_T['altLabel']} {_plain(alt)}")
     places = {r.attributes["place"] for r in entities.values() if r.attributes.get("place")}
     seen: set[str] = set()
+    source = f"{base}{GAZETTEER_SOURCE}"
     while places:
         pid = places.pop()
         if pid in seen or pid not in gaz.places:
             continue
         seen.add(pid)
         place = gaz.places[pid]
-        child = entity_iri(f"{place.cls}/{pid}", base)
-        _place_triples(place, child, add)
+        child = terms.entity(f"{place.cls}/{pid}")
+        _place_lines(place, _ref(child), out)
         for parent_id in place.parents[:1] or ([place.country] if place.country else []):
             parent = gaz.places.get(parent_id)
             if parent is None:
                 continue
-            obj = entity_iri(f"{parent.cls}/{parent_id}", base)
-            add((child, KG.partOf, obj))
-            ev = URIRef(f"{base}evidence/{_hash(child, 'partOf', obj)}")
-            for t in ((ev, RDF.type, KG.Evidence), (ev, RDF.subject, child), (ev, RDF.predicate, KG.partOf),
-                      (ev, RDF.object, obj), (ev, PROV.wasDerivedFrom, URIRef(base + GAZETTEER_SOURCE)),
-                      (ev, KG.method, Literal("gazetteer:places.csv")),
-                      (ev, KG.confidence, decimal_literal("1.0"))):
-                add(t)
+            obj = terms.entity(f"{parent.cls}/{parent_id}")
+            out.append(f"<{child}> {_K['partOf']} <{obj}>")
+            ev = _ref(f"{base}evidence/{_hash(child, 'partOf', obj)}")
+            out += [f"{ev} {_T['type']} {_K['Evidence']}", f"{ev} {_T['subject']} <{child}>",
+                    f"{ev} {_T['predicate']} {_K['partOf']}", f"{ev} {_T['object']} <{obj}>",
+                    f"{ev} {_T['wasDerivedFrom']} <{source}>",
+                    f"{ev} {_K['method']} {_plain('gazetteer:places.csv')}", f"{ev} {_K['confidence']} {_decimal('1.0')}"]
             places.add(parent_id)
     if seen:
-        src = URIRef(base + GAZETTEER_SOURCE)
-        add((src, RDF.type, PROV.Entity))
-        add((src, RDFS.label, Literal("kg place gazetteer (kg/data/places.csv: pycountry, GeoNames, DL 762/2023)")))
-
-    return sorted(lines)
+        out += [f"<{source}> {_T['type']} {_T['Entity']}",
+                f"<{source}> {_T['label']} "
+                + _plain("kg place gazetteer (kg/data/places.csv: pycountry, GeoNames, DL 762/2023)")]
+    return out
 
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -162,100 +225,83 @@ def decimal_literal(value: str | Decimal) -> Literal:
     return Literal(text if "." in text else text + ".0", datatype=XSD.decimal)
 
 
-def _date_type(value: str) -> URIRef:
+def _date_type(value: str) -> str:
     if value.startswith("--"):
-        return XSD.gMonthDay
-    return {10: XSD.date, 7: XSD.gYearMonth}.get(len(value), XSD.gYear)
+        return str(XSD.gMonthDay)
+    return str({10: XSD.date, 7: XSD.gYearMonth}.get(len(value), XSD.gYear))
 
 
-def _figure_triples(f, x: Extraction, base: str, add) -> None:
-    doc = document_iri(x.document.id, base)
-    node = URIRef(f"{base}figure/{_hash(x.document.id, f.start, f.end, f.unit)}")
-    for t in ((node, RDF.type, KG.Figure), (node, RDFS.label, Literal(f"{f.measure}: {f.text}")),
-              (node, KG.value, decimal_literal(f.value)), (node, KG.unit, Literal(f.unit)),
-              (node, KG.measure, Literal(f.measure)), (node, KG.statedAs, Literal(f.text)),
-              (node, KG.approximate, Literal(f.approximate)), (node, KG.statedIn, doc),
-              (node, PROV.wasDerivedFrom, doc),
-              (node, KG.sentence, Literal(x.document.text[f.sentence.start:f.sentence.end])),
-              (node, KG.startOffset, Literal(f.sentence.start)), (node, KG.endOffset, Literal(f.sentence.end)),
-              (node, KG.method, Literal("rule:figure")),
-              (node, KG.confidence, decimal_literal("0.8"))):
-        add(t)
+def _figure_lines(f, x: Extraction, d: str, terms: _Terms, out: list[str]) -> None:
+    node = _ref(f"{terms.base}figure/{_hash(x.document.id, f.start, f.end, f.unit)}")
+    sentence = x.document.text[f.sentence.start:f.sentence.end]
+    out += [f"{node} {_T['type']} {_K['Figure']}", f"{node} {_T['label']} {_plain(f'{f.measure}: {f.text}')}",
+            f"{node} {_K['value']} {_decimal(f.value)}", f"{node} {_K['unit']} {_plain(f.unit)}",
+            f"{node} {_K['measure']} {_plain(f.measure)}", f"{node} {_K['statedAs']} {_plain(f.text)}",
+            f"{node} {_K['approximate']} {_boolean(f.approximate)}", f"{node} {_K['statedIn']} {d}",
+            f"{node} {_T['wasDerivedFrom']} {d}", f"{node} {_K['sentence']} {_plain(sentence)}",
+            f"{node} {_K['startOffset']} {_integer(f.sentence.start)}",
+            f"{node} {_K['endOffset']} {_integer(f.sentence.end)}",
+            f"{node} {_K['method']} {_plain('rule:figure')}", f"{node} {_K['confidence']} {_decimal('0.8')}"]
     if f.year:
-        add((node, KG.year, Literal(f.year, datatype=XSD.gYear)))
+        out.append(f"{node} {_K['year']} {_typed(str(f.year), str(XSD.gYear))}")
     for target in (f.place, f.project):
         if target:
-            add((node, KG.refersTo, entity_iri(target, base)))
+            out.append(f"{node} {_K['refersTo']} <{terms.entity(target)}>")
 
 
-def _place_triples(place, iri: URIRef, add) -> None:
-    add((iri, RDF.type, getattr(KG, place.cls)))
-    add((iri, RDFS.label, Literal(place.name)))
-    add((iri, SKOS.prefLabel, Literal(place.name)))
-    add((iri, KG.placeCode, Literal(place.id)))
+def _boolean(value: bool) -> str:
+    return f'"{"true" if value else "false"}"^^<{XSD.boolean}>'
+
+
+def _place_lines(place, iri: str, out: list[str]) -> None:
+    out += [f"{iri} {_T['type']} {_K[place.cls]}", f"{iri} {_T['label']} {_plain(place.name)}",
+            f"{iri} {_T['prefLabel']} {_plain(place.name)}", f"{iri} {_K['placeCode']} {_plain(place.id)}"]
     for name in place.names[1:]:
-        add((iri, SKOS.altLabel, Literal(name)))
+        out.append(f"{iri} {_T['altLabel']} {_plain(name)}")
     if place.lat and place.lon:
-        add((iri, SCHEMA.latitude, decimal_literal(place.lat)))
-        add((iri, SCHEMA.longitude, decimal_literal(place.lon)))
+        out += [f"{iri} {_T['latitude']} {_decimal(place.lat)}", f"{iri} {_T['longitude']} {_decimal(place.lon)}"]
 
 
-def _entity_triples(r: Resolved, base: str, gaz: Gazetteer, add) -> None:
-    iri = entity_iri(r.key, base)
-    if r.attributes.get("place") in gaz.places:
-        _place_triples(gaz.places[r.attributes["place"]], iri, add)
-    else:
-        add((iri, RDF.type, getattr(KG, r.cls)))
-        add((iri, RDFS.label, Literal(r.label)))
-        add((iri, SKOS.prefLabel, Literal(r.label)))
-    for alt in sorted(r.alt_labels):
-        if alt and alt != r.label:
-            add((iri, SKOS.altLabel, Literal(alt)))
+_LITERAL_PREDICATES = frozenset({"roleTitle", "budgetAmount", "currency", "startDate", "endDate", "status",
+                                 "projectType", "coverage", "identifier"})
 
 
-_LITERAL_PREDICATES = {
-    "roleTitle": KG.roleTitle, "budgetAmount": KG.budgetAmount, "currency": KG.currency, "startDate": KG.startDate,
-    "endDate": KG.endDate, "status": KG.status, "projectType": KG.projectType, "coverage": KG.coverage,
-    "identifier": KG.identifier,
-}
-
-
-def _literal(st: Statement) -> Literal:
+def _literal(st: Statement) -> tuple[str, str]:
+    """(lexical value, N-Triples term) of a statement's literal object."""
     if st.datatype == "decimal":
         try:
-            return decimal_literal(st.obj)
+            value = decimal_literal(st.obj)
+            return str(value), f'"{_escape(str(value))}"^^<{XSD.decimal}>'
         except InvalidOperation:
-            return Literal(st.obj)
+            return st.obj, _plain(st.obj)
     if st.datatype in ("gYear", "date"):
-        return Literal(st.obj, datatype=getattr(XSD, st.datatype))
-    return Literal(st.obj)
+        return st.obj, _typed(st.obj, f"{XSD}{st.datatype}")
+    return st.obj, _plain(st.obj)
 
 
-def _statement_triples(st: Statement, x: Extraction, base: str, add) -> None:
-    s = entity_iri(st.subject, base)
+def _statement_lines(st: Statement, terms: _Terms, out: list[str]) -> None:
+    s = terms.entity(st.subject)
     if st.datatype:
-        p = _LITERAL_PREDICATES.get(st.predicate)
-        if p is None:
+        if st.predicate not in _LITERAL_PREDICATES:
             return
-        o = _literal(st)
+        p = f"{KG._NS}{st.predicate}"
+        o_value, o = _literal(st)
     else:
-        p = getattr(KG, st.predicate)
-        o = entity_iri(st.obj, base)
-    add((s, p, o))
+        p = f"{KG._NS}{st.predicate}"
+        o_value = terms.entity(st.obj)
+        o = f"<{o_value}>"
+    out.append(f"<{s}> <{p}> {o}")
     prov = st.provenance
-    d = document_iri(prov.doc_id, base)
-    ev = URIRef(f"{base}evidence/{_hash(s, p, o, prov.doc_id, prov.start, prov.method)}")
-    for t in ((ev, RDF.type, KG.Evidence), (ev, RDF.subject, s), (ev, RDF.predicate, p), (ev, RDF.object, o),
-              (ev, PROV.wasDerivedFrom, d), (ev, KG.evidenceDocument, d), (ev, KG.sentence, Literal(prov.sentence)),
-              (ev, KG.startOffset, Literal(prov.start)), (ev, KG.endOffset, Literal(prov.end)),
-              (ev, KG.method, Literal(prov.method)),
-              (ev, KG.confidence, decimal_literal(str(round(prov.confidence, 3))))):
-        add(t)
+    d = f"<{terms.base}document/{prov.doc_id}>"
+    ev = _ref(f"{terms.base}evidence/{_hash(s, p, o_value, prov.doc_id, prov.start, prov.method)}")
+    out += [f"{ev} {_T['type']} {_K['Evidence']}", f"{ev} {_T['subject']} <{s}>", f"{ev} {_T['predicate']} <{p}>",
+            f"{ev} {_T['object']} {o}", f"{ev} {_T['wasDerivedFrom']} {d}", f"{ev} {_K['evidenceDocument']} {d}",
+            f"{ev} {_K['sentence']} {_plain(prov.sentence)}", f"{ev} {_K['startOffset']} {_integer(prov.start)}",
+            f"{ev} {_K['endOffset']} {_integer(prov.end)}", f"{ev} {_K['method']} {_plain(prov.method)}",
+            f"{ev} {_K['confidence']} {_decimal(str(round(prov.confidence, 3)))}"]
     if st.predicate == "affiliatedWith":
-        m = URIRef(f"{base}membership/{_hash(s, o, st.qualifier)}")
-        add((s, KG.hasMembership, m))
-        add((m, RDF.type, KG.Membership))
-        add((m, ORG.member, s))
-        add((m, ORG.organization, o))
+        m = _ref(f"{terms.base}membership/{_hash(s, o_value, st.qualifier)}")
+        out += [f"<{s}> {_K['hasMembership']} {m}", f"{m} {_T['type']} {_K['Membership']}",
+                f"{m} {_T['member']} <{s}>", f"{m} {_T['organization']} {o}"]
         if st.qualifier:
-            add((m, KG.roleTitle, Literal(st.qualifier)))
+            out.append(f"{m} {_K['roleTitle']} {_plain(st.qualifier)}")

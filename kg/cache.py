@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-from dataclasses import asdict, replace
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -60,4 +59,6 @@ class ExtractionCache:
         return replace(extraction, document=replace(extraction.document, source=source))
 
     def put(self, extraction: Extraction) -> None:
-        write_atomic(self._path(extraction.document.content_hash), extraction.to_json().encode("utf-8"))
+        """Write one entry (from any process). Renamed into place, not fsynced: after a power cut a lost
+        entry is only extracted again."""
+        write_atomic(self._path(extraction.document.content_hash), extraction.to_json().encode("utf-8"), fsync=False)

@@ -49,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--no-views", action="store_true", help="do not write the HTML views (OUT/views)")
     build.add_argument("--no-analyze", action="store_true", help="do not compute centrality (OUT/centrality.csv …)")
     build.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    build.add_argument("--timings", action="store_true", help="print the seconds each stage took (on stderr)")
     build.set_defaults(func=_build)
 
     validate = sub.add_parser("validate", help="check a graph against the SHACL shapes and for OWL consistency")
@@ -127,6 +128,11 @@ def _build(args: argparse.Namespace) -> int:
             print(f"Validation: {result.validation.summary()}.", file=sys.stderr)
         for name, path in result.files.items():
             print(f"Wrote {path}", file=sys.stderr)
+    if args.timings:
+        total = sum(result.timings.values())
+        for stage, seconds in result.timings.items():
+            print(f"{stage:>14}  {seconds:8.2f} s", file=sys.stderr)
+        print(f"{'total':>14}  {total:8.2f} s", file=sys.stderr)
     if args.strict and result.skipped:
         return 1
     return 0

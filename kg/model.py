@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 # The seven entity classes extraction produces (local names in the ontology).
@@ -18,6 +18,19 @@ ENTITY_CLASSES = (
 )
 PLACE_CLASSES = ("Municipality", "Department", "Country")
 RELATIONS = ("funds", "implements", "benefits", "affiliatedWith", "partOf", "subOrganizationOf")
+
+
+def plain(value: Any) -> Any:
+    """Dataclasses as dicts, tuples as lists, recursively: what `dataclasses.asdict` gives for JSON, without
+    its deep copies (which made writing the extraction cache cost more than the rules that fill it)."""
+    names = getattr(value, "__dataclass_fields__", None)
+    if names is not None:
+        return {name: plain(getattr(value, name)) for name in names}
+    if isinstance(value, (tuple, list)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
 
 
 @dataclass(frozen=True)
@@ -65,7 +78,7 @@ class Document:
         return best
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+        return json.dumps(plain(self), ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def from_json(cls, line: str) -> "Document":
@@ -137,7 +150,7 @@ class Extraction:
     figures: tuple = ()  # kg.figures.Figure records
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+        return json.dumps(plain(self), ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def from_json(cls, line: str) -> "Extraction":

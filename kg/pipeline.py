@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -44,6 +45,7 @@ class BuildResult:
     files: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     who_matters: str = ""  # the "Who matters" section of report.md (kg.analyze)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (`kg build --timings`)
 
     @cached_property
     def graph(self) -> Graph:
@@ -80,12 +82,14 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
     out = Path(out_dir) if out_dir is not None else settings.out_dir
     inputs = [str(p) for p in paths] if paths else [str(SAMPLE_CORPUS)]
     store = ExtractionCache(out, settings) if cache and write else None
+    timings: dict[str, float] = {}
+    clock = _Clock(timings)
     if write:
         serialize.remove_stale_temporaries(out)
     skipped: list[Skipped] = []
     seen: dict[str, str] = {}
     done: dict[str, Extraction] = {}
-    todo: list[tuple[str, str]] = []  # (path, shown source)
+    todo: list[tuple[str, str, str]] = []  # (path, shown source, content hash)
     for item in iter_files(inputs):
         if isinstance(item, Skipped):
             skipped.append(item)
@@ -104,22 +108,24 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
         if cached is not None:
             done[source] = cached
         else:
-            todo.append((str(item), source))
-    for source, result in _extract_all(todo, settings, extractor, workers, progress):
+            todo.append((str(item), source, digest))
+    clock.lap("read cache" if store else "scan")
+    for source, result in _extract_all(todo, settings, extractor, workers, progress, store):
         if isinstance(result, Skipped):
             skipped.append(result)
             continue
         done[source] = result
-        if store:
-            store.put(result)
+    clock.lap("extract")
     extractions = [done[source] for source in sorted(done)]
     documents = [x.document for x in extractions]
     gaz = extractor.gaz if extractor else None
     lines = build_lines(extractions, settings, gaz)
+    clock.lap("graph")
     shown = inputs if paths else ["sample-corpus (the five IOM pages bundled with kg)"]
-    result = BuildResult(shown, documents, skipped, extractions, lines, None, settings.base_iri)
+    result = BuildResult(shown, documents, skipped, extractions, lines, None, settings.base_iri, timings=timings)
     if validate and len(lines) <= settings.validate_max_triples:
         result.validation = validate_graph(result.graph)
+        clock.lap("validate")
     elif validate:
         result.validation = ValidationResult(True, "", 0, "skipped: not run", skipped=(
             f"the graph has {len(lines):,} triples, more than {settings.validate_max_triples:,} "
@@ -132,24 +138,40 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
         for name, data in outputs.items():
             serialize.write_atomic(out / name, data)
             result.files[name] = out / name
+            clock.lap(name)
         scores = None
         if analyze:
             from kg import analyze as analytics
 
-            analysis = analytics.analyze(_store(lines), out)
+            analysis = analytics.analyze(_store(lines), out, base_iri=settings.base_iri)
             result.files.update(analysis.files)
             result.who_matters = analytics.who_matters_section(analysis)
             scores = {iri: row["pagerank"] for iri, row in analysis.scores.items()}
+            clock.lap("analyze")
         if views and len(lines) <= settings.views_max_triples:
             from kg.viz import render_views
 
             result.files["views/index.html"] = render_views(result.graph, out, scores=scores)[0]
+            clock.lap("views")
         elif views:
             result.notes.append(f"Views not written: the graph has {len(lines):,} triples, more than "
                                 f"{settings.views_max_triples:,} (KG_VIEWS_MAX_TRIPLES); run `kg viz` to write them.")
         serialize.write_atomic(out / "report.md", report.build_report(result).encode("utf-8"))
         result.files["report.md"] = out / "report.md"
+        clock.lap("report")
     return result
+
+
+class _Clock:
+    """Records the seconds since the last lap under a stage name."""
+
+    def __init__(self, timings: dict[str, float]):
+        self.timings, self.last = timings, time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
+        self.last = now
 
 
 def _store(lines: list[str]):
@@ -176,54 +198,83 @@ def _file_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def _extract_all(todo: list[tuple[str, str]], settings: Settings, extractor: Extractor | None,
-                 workers: int | None, progress: bool | None) -> Iterator[tuple[str, Extraction | Skipped]]:
-    """(source, Extraction or Skipped) for each (path, source), in order; in worker processes when it pays."""
+def _extract_all(todo: list[tuple[str, str, str]], settings: Settings, extractor: Extractor | None,
+                 workers: int | None, progress: bool | None,
+                 cache: ExtractionCache | None) -> Iterator[tuple[str, Extraction | Skipped]]:
+    """(source, Extraction or Skipped) for each (path, source, hash), in order; in worker processes when it pays.
+
+    Workers take documents in batches (spaCy runs a batch a quarter faster than one document at a time) and
+    write each result to the cache themselves, so the main process only collects them.
+    """
     workers = workers or os.cpu_count() or 1
     if not todo:
         return
+    size = max(1, min(BATCH, len(todo) // (workers * 4)))
+    batches = [todo[i:i + size] for i in range(0, len(todo), size)]
     if workers <= 1 or len(todo) < 4 * workers or extractor is not None:
         extractor = extractor or Extractor(settings)
-        results = (_extract_one(path, source, extractor) for path, source in todo)
+        results = (_extract_batch(batch, extractor, cache) for batch in batches)
     else:
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(settings,))
-        results = pool.map(_worker, todo, chunksize=max(1, min(16, len(todo) // (workers * 8))))
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(settings, cache))
+        results = pool.map(_worker, batches)
+    bar = _progress_bar(len(todo), progress)
     try:
-        for (path, source), result in zip(todo, _progress(results, len(todo), progress)):
-            yield source, result
+        for batch, batch_results in zip(batches, results):
+            for (_, source, _), result in zip(batch, batch_results):
+                yield source, result
+            if bar is not None:
+                bar.update(len(batch))
     finally:
-        if workers > 1 and "pool" in locals():
+        if bar is not None:
+            bar.close()
+        if "pool" in locals():
             pool.shutdown(cancel_futures=True)
 
 
-def _extract_one(path: str, source: str, extractor: Extractor) -> Extraction | Skipped:
-    try:
-        doc = read_document(path)
-    except InputError as exc:
-        return Skipped(source, exc.reason)
-    doc = replace(doc, source=source)
-    return next(extractor.extract_all([doc]))
+BATCH = 32  # documents per worker task
 
 
-_WORKER_EXTRACTOR: Extractor | None = None
+def _extract_batch(batch: list[tuple[str, str, str]], extractor: Extractor,
+                   cache: ExtractionCache | None) -> list[Extraction | Skipped]:
+    """Read a batch of documents, run the model over the readable ones together, extract, cache."""
+    results: list[Extraction | Skipped | None] = []
+    readable: list[Document] = []
+    for path, source, _ in batch:
+        try:
+            readable.append(replace(read_document(path), source=source))
+            results.append(None)
+        except InputError as exc:
+            results.append(Skipped(source, exc.reason))
+    extractions = iter(extractor.extract_all(readable))
+    for i, result in enumerate(results):
+        if result is None:
+            extraction = next(extractions)
+            if cache is not None:
+                cache.put(extraction)
+            results[i] = extraction
+    return results
 
 
-def _init_worker(settings: Settings) -> None:
-    global _WORKER_EXTRACTOR
-    _WORKER_EXTRACTOR = Extractor(settings)
+_WORKER: tuple[Extractor, ExtractionCache | None] | None = None
 
 
-def _worker(task: tuple[str, str]) -> Extraction | Skipped:
-    assert _WORKER_EXTRACTOR is not None
-    return _extract_one(task[0], task[1], _WORKER_EXTRACTOR)
+def _init_worker(settings: Settings, cache: ExtractionCache | None) -> None:
+    global _WORKER
+    _WORKER = (Extractor(settings), cache)
 
 
-def _progress(items, total: int, enabled: bool | None):
+def _worker(batch: list[tuple[str, str, str]]) -> list[Extraction | Skipped]:
+    assert _WORKER is not None
+    return _extract_batch(batch, *_WORKER)
+
+
+def _progress_bar(total: int, enabled: bool | None):
+    """A tqdm bar on stderr (None when off or for a single document; tqdm hides itself off a terminal)."""
     if enabled is False or total < 2:
-        return items
+        return None
     from tqdm import tqdm
 
-    return tqdm(items, total=total, desc="extracting", unit="doc", file=sys.stderr, disable=None if enabled is None else not enabled)
+    return tqdm(total=total, desc="extracting", unit="doc", file=sys.stderr, disable=None if enabled is None else not enabled)
 
 
 def load_graph(path: str | Path) -> Graph:
