@@ -298,6 +298,9 @@ def _offices(text: str, cands: list[Cand]) -> list[Cand]:
     return out
 
 
+_NAME_AFTER_ROLE = re.compile(r",?\s+((?:[A-ZÁÉÍÓÚÑ][\w’'\-]+)(?:\s+[A-ZÁÉÍÓÚÑ][\w’'\-]+){0,3})")
+
+
 def _people(text: str, doc: Document, ents: list[tuple[int, int, str]], ex: Extractor) -> list[Cand]:
     out = []
     for contact in doc.contacts:
@@ -326,9 +329,9 @@ def _people(text: str, doc: Document, ents: list[tuple[int, int, str]], ex: Extr
         out.append(Cand(s, e, "Person", name, "model:person", 0.7 if len(name.split()) > 1 else 0.5))
     # Names right after a role title that the model missed: "Ambassador Manes".
     for m in ex.role_re.finditer(text):
-        after = re.match(r",?\s+((?:[A-ZÁÉÍÓÚÑ][\w’'\-]+)(?:\s+[A-ZÁÉÍÓÚÑ][\w’'\-]+){0,3})", text[m.end():])
+        after = _NAME_AFTER_ROLE.match(text, m.end())
         if after and re.match(r"\s+[A-ZÁÉÍÓÚÑ]", text[m.end():m.end() + 2]) and after.group(0).lstrip().startswith(after.group(1)):
-            s = m.end() + after.start(1)
+            s = after.start(1)
             name = after.group(1)
             if not (ex.gaz.is_place(name) or any(w in _NOT_NAME_WORDS or w in ex.gaz.acronyms for w in name.split())):
                 out.append(Cand(s, s + len(name), "Person", name, "rule:person-role", 0.6, {"surname_only": len(name.split()) == 1}))

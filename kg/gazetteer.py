@@ -16,18 +16,18 @@ _TOKEN = re.compile(r"[\w][\w'’.\-]*[\w]|[\w]")
 _DASHES = str.maketrans({"‐": "-", "‑": "-", "–": "-", "—": "-", "’": "'", "‘": "'", "`": "'"})
 
 
+_POSSESSIVE = re.compile(r"'s\b")
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
+@lru_cache(maxsize=200_000)  # names and tokens repeat across a corpus: each is folded once
 def fold(text: str) -> str:
     """Key for matching names: accents, case, hyphens, apostrophes and spacing do not matter."""
     text = unicodedata.normalize("NFKD", text.translate(_DASHES))
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    text = re.sub(r"'s\b", "", text)
-    text = re.sub(r"[^\w]+", " ", text)
+    text = _POSSESSIVE.sub("", text)
+    text = _NOT_WORD.sub(" ", text)
     return " ".join(text.split())
-
-
-@lru_cache(maxsize=200_000)
-def _fold_token(token: str) -> str:
-    return fold(token)
 
 
 def key(text: str) -> str:
@@ -110,7 +110,7 @@ class Gazetteer:
         """
         starts = self._starts(index)
         tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
-        folded = [_fold_token(text[s:e]) for s, e in tokens]
+        folded = [fold(text[s:e]) for s, e in tokens]
         hits: list[Hit] = []
         i = 0
         while i < len(tokens):

@@ -27,6 +27,9 @@ from kg.ontology import KG
 from kg.settings import SAMPLE_CORPUS, Settings
 from kg.validate import ValidationResult, validate_graph
 
+# From this many triples, graph.ttl and graph.jsonld are written by a forked process beside the analytics
+# (below it the fork costs more than it saves).
+BACKGROUND_WRITES_MIN_TRIPLES = 50_000
 ENTITY_CLASSES = ("Organization", "Person", "Project", "FundingSource", "Municipality", "Department", "Country")
 RELATIONS = ("funds", "implements", "benefits", "affiliatedWith", "subOrganizationOf", "partOf")
 
@@ -131,14 +134,16 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
             f"the graph has {len(lines):,} triples, more than {settings.validate_max_triples:,} "
             "(KG_VALIDATE_MAX_TRIPLES); run `kg validate OUT/graph.ttl` to check it"))
     if write:
-        outputs = {
-            "graph.ttl": serialize.turtle_lines(lines, settings.base_iri),
-            "graph.jsonld": serialize.jsonld_lines(lines, settings.base_iri),
-        }
-        for name, data in outputs.items():
-            serialize.write_atomic(out / name, data)
-            result.files[name] = out / name
-            clock.lap(name)
+        jobs = [(out / "graph.ttl", lambda: serialize.turtle_lines(lines, settings.base_iri)),
+                (out / "graph.jsonld", lambda: serialize.jsonld_lines(lines, settings.base_iri))]
+        if len(lines) >= BACKGROUND_WRITES_MIN_TRIPLES:
+            writes = serialize.BackgroundWrites(jobs)  # beside the analytics, on another core
+        else:
+            for path, make in jobs:
+                serialize.write_atomic(path, make())
+            writes = None
+        result.files.update((path.name, path) for path, _ in jobs)
+        clock.lap("graph files")
         scores = None
         if analyze:
             from kg import analyze as analytics
@@ -156,6 +161,9 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
         elif views:
             result.notes.append(f"Views not written: the graph has {len(lines):,} triples, more than "
                                 f"{settings.views_max_triples:,} (KG_VIEWS_MAX_TRIPLES); run `kg viz` to write them.")
+        if writes is not None:
+            writes.wait()
+            clock.lap("graph files")
         serialize.write_atomic(out / "report.md", report.build_report(result).encode("utf-8"))
         result.files["report.md"] = out / "report.md"
         clock.lap("report")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from kg.gazetteer import Gazetteer, fold
 
@@ -35,7 +36,8 @@ class Cand:
     attrs: dict = field(default_factory=dict)
 
 
-def name_runs(text: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=4)  # several rules ask for the runs of the same document text
+def name_runs(text: str) -> tuple[tuple[int, int], ...]:
     """Spans of capitalised phrases, with the lowercase connectors names contain ("Council for the …")."""
     words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
     runs: list[tuple[int, int]] = []
@@ -61,7 +63,7 @@ def name_runs(text: str) -> list[tuple[int, int]]:
                 break
         runs.append((s, words[j][1]))
         i = j + 1
-    return runs
+    return tuple(runs)
 
 
 def _is_cap(word: str) -> bool:

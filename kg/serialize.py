@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import re
+import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,6 +46,54 @@ def write_atomic(path: Path, data: bytes | Iterable[str], *, fsync: bool = True)
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+class BackgroundWrites:
+    """Files written atomically by a forked child process while the caller goes on with other work.
+
+    A large build spends seconds formatting Turtle and JSON-LD on one core while the other waits; the
+    child does it beside the analytics. Where fork is unavailable the files are written at once.
+    `wait()` returns when every file is in place and raises OSError with the child's reason if one failed
+    (a file that failed keeps its previous content: each write is a rename of a complete temporary file).
+    """
+
+    def __init__(self, jobs: list[tuple[Path, Callable[[], bytes | Iterable[str]]]]):
+        self._child = None
+        if "fork" not in multiprocessing.get_all_start_methods():
+            _write_jobs(jobs)
+            return
+        context = multiprocessing.get_context("fork")
+        self._reader, writer = context.Pipe(duplex=False)
+        self._child = context.Process(target=_child_writes, args=(jobs, writer), daemon=True)
+        self._child.start()
+        writer.close()
+
+    def wait(self) -> None:
+        if self._child is None:
+            return
+        child, self._child = self._child, None
+        try:
+            message = self._reader.recv() if self._reader.poll(None) else ""
+        except EOFError:
+            message = ""
+        child.join()
+        if child.exitcode != 0:
+            raise OSError(message or f"the process writing the graph files stopped (exit code {child.exitcode})")
+
+
+def _write_jobs(jobs: list[tuple[Path, Callable[[], bytes | Iterable[str]]]]) -> None:
+    for path, make in jobs:
+        write_atomic(path, make())
+
+
+def _child_writes(jobs, pipe) -> None:
+    try:
+        _write_jobs(jobs)
+    except BaseException as exc:  # reported to the parent, which raises it (no traceback here)
+        pipe.send(f"{type(exc).__name__}: {exc}")
+        sys.exit(1)
+    finally:
+        pipe.close()
 
 
 def turtle(graph: Graph) -> bytes:

@@ -223,3 +223,31 @@ def test_write_atomic_failure_keeps_the_old_file_and_no_temp_file(tmp_path):
         write_atomic(target, "not bytes")  # type: ignore[arg-type]
     assert target.read_bytes() == b"previous\n"
     assert os.listdir(tmp_path) == ["graph.jsonld"]
+
+
+def test_background_writes_write_every_file(tmp_path):
+    from kg.serialize import BackgroundWrites
+
+    lines = [f"chunk {i}\n" for i in range(1000)]
+    writes = BackgroundWrites([(tmp_path / "a.txt", lambda: iter(lines)), (tmp_path / "b.bin", lambda: b"\x00\x01")])
+    writes.wait()
+    assert (tmp_path / "a.txt").read_text() == "".join(lines)
+    assert (tmp_path / "b.bin").read_bytes() == b"\x00\x01"
+    assert sorted(os.listdir(tmp_path)) == ["a.txt", "b.bin"]
+
+
+def test_background_writes_report_a_failure_and_keep_the_old_file(tmp_path):
+    from kg.serialize import BackgroundWrites
+
+    def failing():
+        yield "half of it\n"
+        raise ValueError("not a kg N-Triples line: <oops")
+
+    target = tmp_path / "graph.jsonld"
+    target.write_bytes(b"previous\n")
+    writes = BackgroundWrites([(tmp_path / "graph.ttl", lambda: b"first\n"), (target, failing)])
+    with pytest.raises(OSError, match="not a kg N-Triples line"):
+        writes.wait()
+    assert (tmp_path / "graph.ttl").read_bytes() == b"first\n"
+    assert target.read_bytes() == b"previous\n"
+    assert sorted(os.listdir(tmp_path)) == ["graph.jsonld", "graph.ttl"]
