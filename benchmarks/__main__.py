@@ -1,6 +1,6 @@
 """The whole benchmark suite, one table: `python -m benchmarks [--quick] [--docs N] [--only SECTION ...]`.
 
-Sections, in order: build (benchmarks/bench_build.py: N synthetic releases, default 1000), queries
+Sections, in order: build (benchmarks/bench_build.py: N synthetic releases, default 10,000), queries
 (bench_queries.py: every shipped query at 100k and 1M triples), centrality (bench_centrality.py: 10k and
 100k nodes), views (bench_views.py: first draw of 1k and 5k nodes in headless Chromium). `--quick`: 200
 documents, queries at 100k, centrality at 10k, views at 1k. Progress goes to stderr, the table to stdout.
@@ -20,7 +20,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 SECTIONS = ("build", "queries", "centrality", "views")
-FULL = {"docs": 1000, "queries": (100_000, 1_000_000), "centrality": (10_000, 100_000), "views": (1000, 5000)}
+FULL = {"docs": 10_000, "queries": (100_000, 1_000_000), "centrality": (10_000, 100_000), "views": (1000, 5000)}
 QUICK = {"docs": 200, "queries": (100_000,), "centrality": (10_000,), "views": (1000,)}
 
 
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="200 docs; queries at 100k; centrality at 10k; "
                         "views at 1k")
-    parser.add_argument("--docs", type=int, metavar="N", help="documents for the build benchmark (default: 1000, "
+    parser.add_argument("--docs", type=int, metavar="N", help="documents for the build benchmark (default: 10,000, "
                         "or 200 with --quick)")
     parser.add_argument("--workers", type=int, metavar="N", help="extraction processes (default: all cores)")
     parser.add_argument("--only", action="append", choices=SECTIONS, metavar="SECTION",

@@ -16,7 +16,7 @@ import random
 import re
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,6 +96,20 @@ def open_store(graph: Graph) -> pyoxigraph.Store:
     store = pyoxigraph.Store()
     store.load(graph.serialize(format="nt", encoding="utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES)
     return store
+
+
+def network_predicates() -> frozenset[str]:
+    """Every IRI the network query names, prefixed or in full (and rdf:type for `a`).
+
+    The query's only variable predicate is bound by a VALUES list of named IRIs, so no triple whose
+    predicate is outside this set can change its answer: a large build loads just these triples for the
+    analytics (a third of the graph). tests/test_analyze.py checks the answer is the same either way.
+    """
+    text = find_query(NETWORK_QUERY).text
+    prefixes = dict(re.findall(r"(?im)^\s*PREFIX\s+([\w-]*):\s*<([^>]*)>", text))
+    body = re.sub(r"(?m)#.*$", "", re.sub(r"(?im)^\s*PREFIX\s+[\w-]*:\s*<[^>]*>", "", text))
+    named = {prefixes[p] + local for p, local in re.findall(r"\b([\w-]+):([\w-]+)", body) if p in prefixes}
+    return frozenset(named | set(re.findall(r"<([^>\s]+)>", body)) | {str(RDF.type)})
 
 
 def actor_network(source: Graph | pyoxigraph.Store) -> nx.MultiDiGraph:
@@ -419,27 +433,107 @@ def centrality_csv(result: AnalysisResult) -> bytes:
 def export_network(result: AnalysisResult) -> nx.MultiDiGraph:
     """The network with every score on its nodes, all attributes scalars (no None, lists or dicts)."""
     graph = nx.MultiDiGraph()
+    for v, attrs in _export_nodes(result):
+        graph.add_node(v, **attrs)
+    for u, v, key, attrs in _export_edges(result):
+        graph.add_edge(u, v, key=key, **attrs)
+    return graph
+
+
+def _export_nodes(result: AnalysisResult) -> Iterator[tuple[str, dict]]:
     for v in result.scores:
         node = result.network.nodes[v]
         attrs = {k: node[k] for k in ("iri", "label", "class", "amount", "currency") if k in node}
         attrs.update(result.scores[v])
-        graph.add_node(v, **attrs)
+        yield v, attrs
+
+
+def _export_edges(result: AnalysisResult) -> Iterator[tuple[str, str, str, dict]]:
     for u, v, key, data in result.network.edges(keys=True, data=True):
-        graph.add_edge(u, v, key=key, **{k: data[k] for k in ("kind", "evidence", "amount", "currency") if k in data})
-    return graph
+        yield u, v, key, {k: data[k] for k in ("kind", "evidence", "amount", "currency") if k in data}
+
+
+# The XML files are written as text: networkx's writers build an ElementTree of the whole network first,
+# which took 17 s of a 10,000-document build. The layout is networkx's, so nx.read_graphml/read_gexf
+# (and Gephi, yEd, Cytoscape) read them back with the same nodes, edges and attributes.
+
+_XML_TYPES = {bool: "boolean", int: "long", float: "double", str: "string"}
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml(text: object) -> str:
+    """Text for an XML attribute value or element content (characters XML 1.0 cannot hold are dropped)."""
+    if isinstance(text, bool):
+        text = "true" if text else "false"
+    return (_NOT_XML.sub("", str(text)).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#09;"))
+
+
+def _attribute_types(items: Iterable[dict]) -> dict[str, str]:
+    """Attribute name -> XML type, in order of first use."""
+    types: dict[str, str] = {}
+    for attrs in items:
+        for name, value in attrs.items():
+            types.setdefault(name, _XML_TYPES.get(type(value), "string"))
+    return types
 
 
 def network_graphml(result: AnalysisResult) -> bytes:
-    buffer = io.BytesIO()
-    nx.write_graphml_xml(export_network(result), buffer, encoding="utf-8")
-    return buffer.getvalue()
+    nodes, edges = list(_export_nodes(result)), list(_export_edges(result))
+    node_types = _attribute_types(attrs for _, attrs in nodes)
+    edge_types = _attribute_types(attrs for *_, attrs in edges)
+    ids = {("node", name): f"d{i}" for i, name in enumerate(node_types)}
+    ids.update({("edge", name): f"d{len(node_types) + i}" for i, name in enumerate(edge_types)})
+    out = ["<?xml version='1.0' encoding='utf-8'?>\n",
+           '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+           'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
+           'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n']
+    for kind, types in (("node", node_types), ("edge", edge_types)):
+        out += [f'  <key id="{ids[kind, name]}" for="{kind}" attr.name="{_xml(name)}" attr.type="{t}" />\n'
+                for name, t in types.items()]
+    out.append('  <graph edgedefault="directed">\n')
+    for v, attrs in nodes:
+        out.append(f'    <node id="{_xml(v)}">\n')
+        out += [f'      <data key="{ids["node", k]}">{_xml(value)}</data>\n' for k, value in attrs.items()]
+        out.append("    </node>\n")
+    for u, v, key, attrs in edges:
+        out.append(f'    <edge source="{_xml(u)}" target="{_xml(v)}" id="{_xml(key)}">\n')
+        out += [f'      <data key="{ids["edge", k]}">{_xml(value)}</data>\n' for k, value in attrs.items()]
+        out.append("    </edge>\n")
+    out.append("  </graph>\n</graphml>\n")
+    return "".join(out).encode("utf-8")
 
 
 def network_gexf(result: AnalysisResult) -> bytes:
-    buffer = io.BytesIO()
-    nx.write_gexf(export_network(result), buffer, encoding="utf-8")
-    # The writer stamps today's date; drop it so the same graph gives the same bytes.
-    return re.sub(rb'<meta lastmodifieddate="[^"]*">', b"<meta>", buffer.getvalue(), count=1)
+    nodes, edges = list(_export_nodes(result)), list(_export_edges(result))
+    node_types = _attribute_types({k: x for k, x in attrs.items() if k != "label"} for _, attrs in nodes)
+    edge_types = {**_attribute_types(attrs for *_, attrs in edges), "networkx_key": "string"}
+    ids = {("edge", name): str(i) for i, name in enumerate(edge_types)}
+    ids.update({("node", name): str(len(edge_types) + i) for i, name in enumerate(node_types)})
+    out = ["<?xml version='1.0' encoding='utf-8'?>\n",
+           '<gexf xmlns="http://www.gexf.net/1.2draft" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+           'xsi:schemaLocation="http://www.gexf.net/1.2draft http://www.gexf.net/1.2draft/gexf.xsd" version="1.2">\n',
+           "  <meta>\n    <creator>kg</creator>\n  </meta>\n",
+           '  <graph defaultedgetype="directed" mode="static" name="">\n']
+    for kind, types in (("edge", edge_types), ("node", node_types)):
+        out.append(f'    <attributes mode="static" class="{kind}">\n')
+        out += [f'      <attribute id="{ids[kind, name]}" title="{_xml(name)}" type="{t}" />\n'
+                for name, t in types.items()]
+        out.append("    </attributes>\n")
+    out.append("    <nodes>\n")
+    for v, attrs in nodes:
+        out.append(f'      <node id="{_xml(v)}" label="{_xml(attrs.get("label", v))}">\n        <attvalues>\n')
+        out += [f'          <attvalue for="{ids["node", k]}" value="{_xml(value)}" />\n'
+                for k, value in attrs.items() if k != "label"]
+        out.append("        </attvalues>\n      </node>\n")
+    out.append("    </nodes>\n    <edges>\n")
+    for i, (u, v, key, attrs) in enumerate(edges):
+        out.append(f'      <edge source="{_xml(u)}" target="{_xml(v)}" id="{i}">\n        <attvalues>\n')
+        out += [f'          <attvalue for="{ids["edge", k]}" value="{_xml(value)}" />\n'
+                for k, value in {**attrs, "networkx_key": key}.items()]
+        out.append("        </attvalues>\n      </edge>\n")
+    out.append("    </edges>\n  </graph>\n</gexf>\n")
+    return "".join(out).encode("utf-8")
 
 
 def scores_turtle(result: AnalysisResult, base_iri: str | None = None) -> Iterator[str]:

@@ -61,15 +61,27 @@ class BuildResult:
 
     @property
     def class_counts(self) -> dict[str, int]:
-        type_prefix = f"<{RDF.type}> <{KG._NS}"
-        counts = Counter(line.split(type_prefix, 1)[1][:-1] for line in self.lines if type_prefix in line)
-        return {cls: counts.get(cls, 0) for cls in (*ENTITY_CLASSES, "Document")}
+        return self._counts[0]
 
     @property
     def relation_counts(self) -> dict[str, int]:
-        counts = Counter(line.split("> <", 2)[1].rsplit("#", 1)[-1] for line in self.lines
-                         if line.startswith("<") and f"> <{KG._NS}" in line)
-        return {rel: counts.get(rel, 0) for rel in RELATIONS}
+        return self._counts[1]
+
+    @cached_property
+    def _counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(entities by class, relations by name), from one pass over the lines."""
+        rdf_type, kg_ns = f"<{RDF.type}>", f"<{KG._NS}"
+        classes: Counter = Counter()
+        relations: Counter = Counter()
+        for line in self.lines:
+            _, predicate, obj = line.split(" ", 2)
+            if predicate == rdf_type:
+                if obj.startswith(kg_ns):
+                    classes[obj[len(kg_ns):-1]] += 1
+            elif predicate.startswith(kg_ns):
+                relations[predicate[len(kg_ns):-1]] += 1
+        return ({cls: classes.get(cls, 0) for cls in (*ENTITY_CLASSES, "Document")},
+                {rel: relations.get(rel, 0) for rel in RELATIONS})
 
 
 def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None = None,
@@ -148,7 +160,7 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
         if analyze:
             from kg import analyze as analytics
 
-            analysis = analytics.analyze(_store(lines), out, base_iri=settings.base_iri)
+            analysis = analytics.analyze(_store(lines, analytics.network_predicates()), out, base_iri=settings.base_iri)
             result.files.update(analysis.files)
             result.who_matters = analytics.who_matters_section(analysis)
             scores = {iri: row["pagerank"] for iri, row in analysis.scores.items()}
@@ -182,12 +194,18 @@ class _Clock:
         self.last = now
 
 
-def _store(lines: list[str]):
-    """An in-memory pyoxigraph store of the graph's lines (loads millions of triples in seconds)."""
+def _store(lines: list[str], predicates: frozenset[str] | None = None, chunk: int = 100_000):
+    """An in-memory pyoxigraph store of the graph's lines (only those with one of `predicates`, if given),
+    fed in chunks so the whole graph is never one more string in memory."""
     import pyoxigraph
 
+    wanted = None if predicates is None else {f"<{p}>" for p in predicates}
     store = pyoxigraph.Store()
-    store.bulk_load("".join(f"{line} .\n" for line in lines).encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES)
+    for i in range(0, len(lines), chunk):
+        part = lines[i:i + chunk]
+        if wanted is not None:
+            part = [line for line in part if line.split(" ", 2)[1] in wanted]
+        store.bulk_load("".join(f"{line} .\n" for line in part).encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES)
     return store
 
 

@@ -475,3 +475,43 @@ def test_analyze_command_writes_files_and_prints_the_section(build_result, tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["centrality.csv", "network.gexf", "network.graphml",
                                                          "scores.ttl"]
     assert f"Wrote {tmp_path / 'scores.ttl'}" in err
+
+
+def _network_of(lines: list[str], predicates=None) -> tuple[dict, list]:
+    from kg.pipeline import _store
+
+    network = A.actor_network(_store(lines, predicates))
+    return dict(network.nodes(data=True)), sorted(network.edges(keys=True, data=True))
+
+
+@pytest.mark.parametrize("which", ["sample corpus", "hand-made roles graph"])
+def test_the_network_query_only_needs_the_predicates_it_names(which, build_result, roles_graph):
+    """A build loads only the triples whose predicate the network query names (network_predicates); the
+    network must be the same as from the whole graph, money, evidence counts and all."""
+    if which == "sample corpus":
+        lines = build_result.lines
+    else:
+        lines = sorted(line.rstrip(" .") for line in roles_graph.serialize(format="nt").splitlines() if line.strip())
+    predicates = A.network_predicates()
+    if which == "sample corpus":  # the filter does drop something (sentences' offsets, mentions, documents)
+        assert sum(line.split(" ", 2)[1][1:-1] in predicates for line in lines) < len(lines) * 0.8
+    full, filtered = _network_of(lines), _network_of(lines, predicates)
+    assert full == filtered
+    assert full[0] and full[1]
+
+
+@pytest.mark.parametrize("write, read", [(A.network_graphml, nx.read_graphml), (A.network_gexf, nx.read_gexf)])
+def test_xml_exports_hold_hostile_labels(write, read):
+    """Labels from documents reach the GraphML/GEXF files escaped: markup, quotes, ampersands, line breaks
+    and characters XML cannot hold (dropped) must not break the file or change another attribute."""
+    g = Graph()
+    label = 'Fund "A" <script>alert(1)</script> & Co\n\ttab\x01\x0b'
+    f = node(g, "FundingSource", "f", label)
+    p = node(g, "Project", "p", "P & <Q>")
+    g.add((f, KG.funds, p))
+    result = A.measure(A.actor_network(g))
+    reloaded = read(io.BytesIO(write(result)))
+    assert reloaded.nodes[str(f)]["label"] == 'Fund "A" <script>alert(1)</script> & Co\n\ttab'
+    assert reloaded.nodes[str(p)]["label"] == "P & <Q>"
+    assert reloaded.nodes[str(p)]["class"] == "Project"
+    assert [(u, v, d["kind"]) for u, v, d in reloaded.edges(data=True)] == [(str(f), str(p), "funds")]
