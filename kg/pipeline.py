@@ -27,8 +27,8 @@ from kg.ontology import KG
 from kg.settings import SAMPLE_CORPUS, Settings
 from kg.validate import ValidationResult, validate_graph
 
-# From this many triples, graph.ttl and graph.jsonld are written by a forked process beside the analytics
-# (below it the fork costs more than it saves).
+# From this many triples, graph.ttl and graph.jsonld are written by another process beside the analytics
+# (below it starting that process costs more than it saves).
 BACKGROUND_WRITES_MIN_TRIPLES = 50_000
 ENTITY_CLASSES = ("Organization", "Person", "Project", "FundingSource", "Municipality", "Department", "Country")
 RELATIONS = ("funds", "implements", "benefits", "affiliatedWith", "subOrganizationOf", "partOf")
@@ -146,15 +146,16 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
             f"the graph has {len(lines):,} triples, more than {settings.validate_max_triples:,} "
             "(KG_VALIDATE_MAX_TRIPLES); run `kg validate OUT/graph.ttl` to check it"))
     if write:
-        jobs = [(out / "graph.ttl", lambda: serialize.turtle_lines(lines, settings.base_iri)),
-                (out / "graph.jsonld", lambda: serialize.jsonld_lines(lines, settings.base_iri))]
-        if len(lines) >= BACKGROUND_WRITES_MIN_TRIPLES:
-            writes = serialize.BackgroundWrites(jobs)  # beside the analytics, on another core
+        ntriples = out / "graph.nt"
+        serialize.write_atomic(ntriples, serialize.ntriples_chunks(lines))
+        if len(lines) >= BACKGROUND_WRITES_MIN_TRIPLES:  # from the file, in another process, beside the analytics
+            writes = serialize.BackgroundWrites([(out / "graph.ttl", serialize.turtle_file, (ntriples, settings.base_iri)),
+                                                 (out / "graph.jsonld", serialize.jsonld_file, (ntriples, settings.base_iri))])
         else:
-            for path, make in jobs:
-                serialize.write_atomic(path, make())
+            serialize.write_jobs([(out / "graph.ttl", serialize.turtle_lines, (lines, settings.base_iri)),
+                                  (out / "graph.jsonld", serialize.jsonld_lines, (lines, settings.base_iri))])
             writes = None
-        result.files.update((path.name, path) for path, _ in jobs)
+        result.files.update((name, out / name) for name in ("graph.ttl", "graph.jsonld", "graph.nt"))
         clock.lap("graph files")
         scores = None
         if analyze:

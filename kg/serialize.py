@@ -49,20 +49,19 @@ def write_atomic(path: Path, data: bytes | Iterable[str], *, fsync: bool = True)
 
 
 class BackgroundWrites:
-    """Files written atomically by a forked child process while the caller goes on with other work.
+    """Files written atomically by another process while the caller goes on with other work.
 
-    A large build spends seconds formatting Turtle and JSON-LD on one core while the other waits; the
-    child does it beside the analytics. Where fork is unavailable the files are written at once.
-    `wait()` returns when every file is in place and raises OSError with the child's reason if one failed
-    (a file that failed keeps its previous content: each write is a rename of a complete temporary file).
+    A large build spends many seconds formatting Turtle and JSON-LD on one core while the other waits;
+    a child process does it beside the analytics. The child is spawned, not forked, and reads the graph
+    from the N-Triples file the build wrote, so it shares no memory with the build and copies none.
+    Each job is (path, function, args): `function(*args)` gives the file's bytes or text chunks; functions
+    must be importable (module level). `wait()` returns when every file is in place and raises OSError with
+    the child's reason if one failed (a failed file keeps its previous content: each write is a rename of a
+    complete temporary file).
     """
 
-    def __init__(self, jobs: list[tuple[Path, Callable[[], bytes | Iterable[str]]]]):
-        self._child = None
-        if "fork" not in multiprocessing.get_all_start_methods():
-            _write_jobs(jobs)
-            return
-        context = multiprocessing.get_context("fork")
+    def __init__(self, jobs: list[tuple[Path, Callable[..., bytes | Iterable[str]], tuple]]):
+        context = multiprocessing.get_context("spawn")
         self._reader, writer = context.Pipe(duplex=False)
         self._child = context.Process(target=_child_writes, args=(jobs, writer), daemon=True)
         self._child.start()
@@ -81,19 +80,46 @@ class BackgroundWrites:
             raise OSError(message or f"the process writing the graph files stopped (exit code {child.exitcode})")
 
 
-def _write_jobs(jobs: list[tuple[Path, Callable[[], bytes | Iterable[str]]]]) -> None:
-    for path, make in jobs:
-        write_atomic(path, make())
+def write_jobs(jobs: list[tuple[Path, Callable[..., bytes | Iterable[str]], tuple]]) -> None:
+    """Write each (path, function, args) job here, one after the other."""
+    for path, make, args in jobs:
+        write_atomic(path, make(*args))
 
 
 def _child_writes(jobs, pipe) -> None:
     try:
-        _write_jobs(jobs)
+        write_jobs(jobs)
     except BaseException as exc:  # reported to the parent, which raises it (no traceback here)
         pipe.send(f"{type(exc).__name__}: {exc}")
         sys.exit(1)
     finally:
         pipe.close()
+
+
+def ntriples_chunks(lines: list[str], size: int = 10_000) -> Iterator[str]:
+    """kg's graph lines as N-Triples text, a chunk of `size` lines at a time."""
+    for i in range(0, len(lines), size):
+        yield "".join(f"{line} .\n" for line in lines[i:i + size])
+
+
+def read_ntriples(path: Path) -> Iterator[str]:
+    """The lines of an N-Triples file kg wrote (one triple per line), without the final " ."."""
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            line = line.rstrip("\n")
+            if not line.endswith(" ."):
+                raise ValueError(f"{path}: not a kg N-Triples line: {line[:200]}")
+            yield line[:-2]
+
+
+def turtle_file(ntriples: Path, base_iri: str) -> Iterator[str]:
+    """Turtle of a kg N-Triples file (see turtle_lines)."""
+    return turtle_lines(read_ntriples(ntriples), base_iri)
+
+
+def jsonld_file(ntriples: Path, base_iri: str) -> Iterator[str]:
+    """JSON-LD of a kg N-Triples file (see jsonld_lines)."""
+    return jsonld_lines(read_ntriples(ntriples), base_iri)
 
 
 def turtle(graph: Graph) -> bytes:

@@ -17,7 +17,7 @@ from kg.serialize import write_atomic
 RELATIONS = (KG.funds, KG.implements, KG.benefits, KG.affiliatedWith, KG.subOrganizationOf, KG.partOf)
 ENTITY_CLASSES = (KG.Organization, KG.Person, KG.Project, KG.FundingSource, KG.Municipality, KG.Department,
                   KG.Country)
-OUTPUTS = ("graph.ttl", "graph.jsonld", "report.md")
+OUTPUTS = ("graph.ttl", "graph.jsonld", "graph.nt", "report.md")
 # rdflib's own JSON-LD parser uses its deprecated ConjunctiveGraph internally.
 pytestmark = pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
 
@@ -225,29 +225,39 @@ def test_write_atomic_failure_keeps_the_old_file_and_no_temp_file(tmp_path):
     assert os.listdir(tmp_path) == ["graph.jsonld"]
 
 
-def test_background_writes_write_every_file(tmp_path):
-    from kg.serialize import BackgroundWrites
+def test_background_writes_write_every_file(tmp_path, build_result):
+    from kg.serialize import BackgroundWrites, jsonld_file, turtle_file
 
-    lines = [f"chunk {i}\n" for i in range(1000)]
-    writes = BackgroundWrites([(tmp_path / "a.txt", lambda: iter(lines)), (tmp_path / "b.bin", lambda: b"\x00\x01")])
+    nt = build_result.files["graph.nt"]
+    base = build_result.base_iri
+    writes = BackgroundWrites([(tmp_path / "g.ttl", turtle_file, (nt, base)), (tmp_path / "g.jsonld", jsonld_file, (nt, base))])
     writes.wait()
-    assert (tmp_path / "a.txt").read_text() == "".join(lines)
-    assert (tmp_path / "b.bin").read_bytes() == b"\x00\x01"
-    assert sorted(os.listdir(tmp_path)) == ["a.txt", "b.bin"]
+    assert (tmp_path / "g.ttl").read_bytes() == build_result.files["graph.ttl"].read_bytes()
+    assert (tmp_path / "g.jsonld").read_bytes() == build_result.files["graph.jsonld"].read_bytes()
+    assert sorted(os.listdir(tmp_path)) == ["g.jsonld", "g.ttl"]
 
 
-def test_background_writes_report_a_failure_and_keep_the_old_file(tmp_path):
-    from kg.serialize import BackgroundWrites
+def test_background_writes_report_a_failure_and_keep_the_old_file(tmp_path, build_result):
+    from kg.serialize import BackgroundWrites, jsonld_file, turtle_file
 
-    def failing():
-        yield "half of it\n"
-        raise ValueError("not a kg N-Triples line: <oops")
-
+    good = build_result.files["graph.nt"]
+    bad = tmp_path / "bad.nt"
+    head = "".join(good.read_text(encoding="utf-8").splitlines(keepends=True)[:30])
+    bad.write_text(head + "<oops> this is not N-Triples\n", encoding="utf-8")
     target = tmp_path / "graph.jsonld"
     target.write_bytes(b"previous\n")
-    writes = BackgroundWrites([(tmp_path / "graph.ttl", lambda: b"first\n"), (target, failing)])
-    with pytest.raises(OSError, match="not a kg N-Triples line"):
+    writes = BackgroundWrites([(tmp_path / "graph.ttl", turtle_file, (good, build_result.base_iri)),
+                               (target, jsonld_file, (bad, build_result.base_iri))])
+    with pytest.raises(OSError, match="not a kg N-Triples line: <oops>"):
         writes.wait()
-    assert (tmp_path / "graph.ttl").read_bytes() == b"first\n"
+    assert (tmp_path / "graph.ttl").read_bytes() == build_result.files["graph.ttl"].read_bytes()
     assert target.read_bytes() == b"previous\n"
-    assert sorted(os.listdir(tmp_path)) == ["graph.jsonld", "graph.ttl"]
+    assert sorted(os.listdir(tmp_path)) == ["bad.nt", "graph.jsonld", "graph.ttl"]
+
+
+def test_graph_nt_is_the_sorted_graph(build_result):
+    """graph.nt: one triple per line, sorted, the same triples as graph.ttl (for bulk loaders and diffs)."""
+    text = build_result.files["graph.nt"].read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert lines == sorted(lines) and len(lines) == len(set(lines)) == build_result.triple_count
+    assert isomorphic(Graph().parse(data=text, format="nt"), build_result.graph)
