@@ -52,19 +52,21 @@ def lines_to_graph(lines: list[str], base_iri: str) -> Graph:
 
 
 def build_lines(extractions: Iterable[Extraction], settings: Settings | None = None,
-                gazetteer: Gazetteer | None = None) -> list[str]:
+                gazetteer: Gazetteer | None = None, known: dict[str, list[str]] | None = None) -> list[str]:
     """The knowledge graph of `extractions` as sorted, unique N-Triples lines (without the final " .").
 
     Lines rather than an rdflib Graph keep memory small and output stable for large corpora. The facts of
     one document (`document_lines`) do not depend on the others; only entity descriptions (labels voted
-    across documents) and the place hierarchy are made here from all of them.
+    across documents) and the place hierarchy are made here from all of them. `known` maps a document id
+    to its `document_lines` made before (by an extraction worker, or kept in the cache).
     """
     settings = settings or Settings.from_env()
     gaz = gazetteer or load()
     extractions = sorted(extractions, key=lambda x: x.document.id)
     lines: list[str] = []  # a list sorted in place holds millions of lines in less memory than a set
     for x in extractions:
-        lines += document_lines(x, settings)
+        made = known.get(x.document.id) if known else None
+        lines += made if made is not None else document_lines(x, settings)
     lines += entity_lines(resolve(extractions), settings, gaz)
     lines.sort()
     return [line for i, line in enumerate(lines) if i == 0 or line != lines[i - 1]]

@@ -17,7 +17,7 @@ from rdflib import Graph
 from rdflib.namespace import RDF
 
 from kg import report, serialize
-from kg.build import build_lines, lines_to_graph
+from kg.build import build_lines, document_lines, lines_to_graph
 from kg.extract import Extractor
 from kg.cache import ExtractionCache
 from kg.errors import InputError
@@ -104,6 +104,7 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
     skipped: list[Skipped] = []
     seen: dict[str, str] = {}
     done: dict[str, Extraction] = {}
+    known: dict[str, list[str]] = {}  # document id -> its graph lines, made by a worker or kept in the cache
     todo: list[tuple[str, str, str]] = []  # (path, shown source, content hash)
     for item in iter_files(inputs):
         if isinstance(item, Skipped):
@@ -121,7 +122,9 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
         seen[digest] = source
         cached = store.get(digest, source) if store else None
         if cached is not None:
-            done[source] = cached
+            done[source], made = cached
+            if made is not None:
+                known[done[source].document.id] = made
         else:
             todo.append((str(item), source, digest))
     clock.lap("read cache" if store else "scan")
@@ -129,12 +132,13 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
         if isinstance(result, Skipped):
             skipped.append(result)
             continue
-        done[source] = result
+        done[source], known[result[0].document.id] = result
     clock.lap("extract")
     extractions = [done[source] for source in sorted(done)]
     documents = [x.document for x in extractions]
     gaz = extractor.gaz if extractor else None
-    lines = build_lines(extractions, settings, gaz)
+    lines = build_lines(extractions, settings, gaz, known)
+    del known
     clock.lap("graph")
     shown = inputs if paths else ["sample-corpus (the five IOM pages bundled with kg)"]
     result = BuildResult(shown, documents, skipped, extractions, lines, None, settings.base_iri, timings=timings)
@@ -227,11 +231,12 @@ def _file_hash(path: Path) -> str:
 
 def _extract_all(todo: list[tuple[str, str, str]], settings: Settings, extractor: Extractor | None,
                  workers: int | None, progress: bool | None,
-                 cache: ExtractionCache | None) -> Iterator[tuple[str, Extraction | Skipped]]:
-    """(source, Extraction or Skipped) for each (path, source, hash), in order; in worker processes when it pays.
+                 cache: ExtractionCache | None) -> Iterator[tuple[str, tuple[Extraction, list[str]] | Skipped]]:
+    """(source, (Extraction, its document's graph lines) or Skipped) for each (path, source, hash), in order;
+    in worker processes when it pays.
 
-    Workers take documents in batches (spaCy runs a batch a quarter faster than one document at a time) and
-    write each result to the cache themselves, so the main process only collects them.
+    Workers take documents in batches (spaCy runs a batch a quarter faster than one document at a time), make
+    each document's graph lines, and write both to the cache themselves, so the main process only collects.
     """
     workers = workers or os.cpu_count() or 1
     if not todo:
@@ -240,7 +245,7 @@ def _extract_all(todo: list[tuple[str, str, str]], settings: Settings, extractor
     batches = [todo[i:i + size] for i in range(0, len(todo), size)]
     if workers <= 1 or len(todo) < 4 * workers or extractor is not None:
         extractor = extractor or Extractor(settings)
-        results = (_extract_batch(batch, extractor, cache) for batch in batches)
+        results = (_extract_batch(batch, extractor, cache, settings) for batch in batches)
     else:
         pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(settings, cache))
         results = pool.map(_worker, batches)
@@ -261,10 +266,11 @@ def _extract_all(todo: list[tuple[str, str, str]], settings: Settings, extractor
 BATCH = 32  # documents per worker task
 
 
-def _extract_batch(batch: list[tuple[str, str, str]], extractor: Extractor,
-                   cache: ExtractionCache | None) -> list[Extraction | Skipped]:
-    """Read a batch of documents, run the model over the readable ones together, extract, cache."""
-    results: list[Extraction | Skipped | None] = []
+def _extract_batch(batch: list[tuple[str, str, str]], extractor: Extractor, cache: ExtractionCache | None,
+                   settings: Settings) -> list[tuple[Extraction, list[str]] | Skipped]:
+    """Read a batch of documents, run the model over the readable ones together, extract, make the graph
+    lines of each, cache."""
+    results: list[tuple[Extraction, list[str]] | Skipped | None] = []
     readable: list[Document] = []
     for path, source, _ in batch:
         try:
@@ -276,21 +282,22 @@ def _extract_batch(batch: list[tuple[str, str, str]], extractor: Extractor,
     for i, result in enumerate(results):
         if result is None:
             extraction = next(extractions)
+            lines = document_lines(extraction, settings)
             if cache is not None:
-                cache.put(extraction)
-            results[i] = extraction
+                cache.put(extraction, lines)
+            results[i] = (extraction, lines)
     return results
 
 
-_WORKER: tuple[Extractor, ExtractionCache | None] | None = None
+_WORKER: tuple[Extractor, ExtractionCache | None, Settings] | None = None
 
 
 def _init_worker(settings: Settings, cache: ExtractionCache | None) -> None:
     global _WORKER
-    _WORKER = (Extractor(settings), cache)
+    _WORKER = (Extractor(settings), cache, settings)
 
 
-def _worker(batch: list[tuple[str, str, str]]) -> list[Extraction | Skipped]:
+def _worker(batch: list[tuple[str, str, str]]) -> list[tuple[Extraction, list[str]] | Skipped]:
     assert _WORKER is not None
     return _extract_batch(batch, *_WORKER)
 

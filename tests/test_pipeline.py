@@ -44,3 +44,25 @@ def test_rebuild_uses_the_cache_and_sees_changes(tmp_path, extractor):
 
 def test_cache_fingerprint_changes_with_settings():
     assert fingerprint(Settings(model="a")) != fingerprint(Settings(model="b"))
+
+
+def test_cached_graph_lines_follow_a_renamed_file(tmp_path, extractor):
+    """The cache keeps each document's graph lines, which name its source file: a file renamed (same content)
+    must not bring back the old name, and a settings change must not reuse lines made with other settings."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SAMPLE_CORPUS, corpus)
+    run([corpus], out_dir=tmp_path / "out", extractor=extractor, validate=False, views=False, analyze=False)
+    cache = ExtractionCache(tmp_path / "out", Settings.from_env())
+    assert len(list(cache.dir.rglob("*.nt"))) == 5
+    target = corpus / "001_f895a70f8baf4d0d.txt"
+    target.rename(corpus / "renamed.txt")
+    cached = run([corpus], out_dir=tmp_path / "out", validate=False, views=False, analyze=False, workers=1)
+    fresh = run([corpus], out_dir=tmp_path / "fresh", extractor=extractor, validate=False, views=False,
+                analyze=False, cache=False)
+    assert cached.lines == fresh.lines
+    assert any("renamed.txt" in line for line in cached.lines)
+    assert not any("001_f895a70f8baf4d0d.txt" in line for line in cached.lines)
+    other = Settings.from_env(base_iri="https://example.org/kg/")
+    moved = run([corpus], out_dir=tmp_path / "out", settings=other, extractor=extractor, validate=False,
+                views=False, analyze=False)
+    assert moved.lines and all("https://w3id.org/kg/resource/" not in line for line in moved.lines)
