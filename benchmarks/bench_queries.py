@@ -7,7 +7,8 @@ place hierarchy; a fixed seed gives the same file) as N-Triples in a temporary f
 on-disk store once, then times every `queries/*.rq` three ways:
 
 - `kg query NAME --graph FILE --format tsv` as a subprocess: what a user waits for, process start included;
-- the same query in this process through kg.query.run_query (store reopen, query, rows materialised);
+- the same query in this process through kg.query.run_query (the store kept open, query, rows
+  materialised);
 - rdflib's in-memory engine on the same query text, in a forked child of a process that parsed the graph
   once, killed after `timeout` seconds (rdflib takes minutes on property paths at 1M triples).
 
@@ -476,9 +477,9 @@ def table(rows: list[dict], start: dict[str, float] | None = None) -> str:
     if start:
         notes.append(f"process start: python -c pass {start['python']:.3f} s; kg --version {start['kg']:.3f} s")
     notes.append("kg query call: a subprocess `kg query NAME --graph FILE --format tsv` (CONSTRUCT: Turtle), median "
-                 "of 3 (one run when slower than 5 s); in-process: kg.query.run_query on the same store, rows "
-                 "materialised, not formatted; rdflib: the same query text on an in-memory rdflib Graph, parse "
-                 "excluded; speed-up: rdflib / in-process")
+                 "of 3 (one run when slower than 5 s); in-process: kg.query.run_query on the same store, which the "
+                 "process keeps open as a notebook does, rows materialised, not formatted; rdflib: the same query "
+                 "text on an in-memory rdflib Graph, parse excluded; speed-up: rdflib / in-process")
     return "\n".join(lines + [""] + [f"- {n}" for n in notes])
 
 

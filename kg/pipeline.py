@@ -152,13 +152,13 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
     if write:
         ntriples = out / "graph.nt"
         serialize.write_atomic(ntriples, serialize.ntriples_chunks(lines))
-        if len(lines) >= BACKGROUND_WRITES_MIN_TRIPLES:  # from the file, in another process, beside the analytics
-            writes = serialize.BackgroundWrites([(out / "graph.ttl", serialize.turtle_file, (ntriples, settings.base_iri)),
-                                                 (out / "graph.jsonld", serialize.jsonld_file, (ntriples, settings.base_iri))])
+        if len(lines) >= BACKGROUND_WRITES_MIN_TRIPLES:  # from the file, in two processes, beside the analytics
+            writes = [serialize.BackgroundWrites([(out / "graph.ttl", serialize.turtle_file, (ntriples, settings.base_iri))]),
+                      serialize.BackgroundWrites([(out / "graph.jsonld", serialize.jsonld_file, (ntriples, settings.base_iri))])]
         else:
             serialize.write_jobs([(out / "graph.ttl", serialize.turtle_lines, (lines, settings.base_iri)),
                                   (out / "graph.jsonld", serialize.jsonld_lines, (lines, settings.base_iri))])
-            writes = None
+            writes = []
         result.files.update((name, out / name) for name in ("graph.ttl", "graph.jsonld", "graph.nt"))
         clock.lap("graph files")
         scores = None
@@ -178,8 +178,9 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
         elif views:
             result.notes.append(f"Views not written: the graph has {len(lines):,} triples, more than "
                                 f"{settings.views_max_triples:,} (KG_VIEWS_MAX_TRIPLES); run `kg viz` to write them.")
-        if writes is not None:
-            writes.wait()
+        if writes:
+            for background in writes:
+                background.wait()
             clock.lap("graph files")
         serialize.write_atomic(out / "report.md", report.build_report(result).encode("utf-8"))
         result.files["report.md"] = out / "report.md"

@@ -110,3 +110,14 @@ def test_bad_graph_files_are_reported(tmp_path):
         open_store(tmp_path / "graph.csv")
     assert str(err.value) == f"{tmp_path / 'graph.csv'}: unknown graph format '.csv'; expected one of " \
                              f".ttl, .nt, .nq, .trig, .jsonld, .json"
+
+
+def test_a_process_keeps_one_store_per_graph_while_the_file_is_unchanged(graph):
+    first = open_store(graph).store
+    assert open_store(graph).store is first
+    with graph.open("a", encoding="utf-8") as fh:
+        fh.write('\n<https://example.org/a> <https://example.org/b> "kept?" .\n')
+    changed = open_store(graph).store
+    assert changed is not first and open_store(graph).store is changed
+    assert ox.Quad(ox.NamedNode("https://example.org/a"), ox.NamedNode("https://example.org/b"),
+                   ox.Literal("kept?")) in changed
