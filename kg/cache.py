@@ -37,8 +37,8 @@ def fingerprint(settings: Settings) -> str:
 
 
 class ExtractionCache:
-    """`DIR/.cache/<fingerprint>/<hash[:2]>/<hash>.json` (the extraction) and `.nt` (its document's graph lines,
-    see kg.build.document_lines); older fingerprints are removed on open."""
+    """`DIR/.cache/<fingerprint>/<hash[:2]>/<hash>.json` (the extraction) and `.lines` (its document's graph
+    lines, see kg.build.document_lines); older fingerprints are removed on open."""
 
     def __init__(self, out_dir: Path, settings: Settings):
         self.root = Path(out_dir) / ".cache"
@@ -62,7 +62,7 @@ class ExtractionCache:
         lines = None
         if extraction.document.source == source:
             try:
-                lines = path.with_suffix(".nt").read_text(encoding="utf-8").splitlines()
+                lines = path.with_suffix(".lines").read_text(encoding="utf-8").splitlines()
             except (OSError, ValueError):
                 lines = None
         # The same content may now live under another name.
@@ -72,5 +72,5 @@ class ExtractionCache:
         """Write one entry (from any process). Renamed into place, not fsynced: after a power cut a lost
         entry is only extracted again. The lines go first: an entry without its extraction is not used."""
         path = self._path(extraction.document.content_hash)
-        write_atomic(path.with_suffix(".nt"), ["\n".join(lines)], fsync=False)
+        write_atomic(path.with_suffix(".lines"), ["\n".join(lines)], fsync=False)
         write_atomic(path, extraction.to_json().encode("utf-8"), fsync=False)

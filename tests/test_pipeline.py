@@ -53,7 +53,7 @@ def test_cached_graph_lines_follow_a_renamed_file(tmp_path, extractor):
     shutil.copytree(SAMPLE_CORPUS, corpus)
     run([corpus], out_dir=tmp_path / "out", extractor=extractor, validate=False, views=False, analyze=False)
     cache = ExtractionCache(tmp_path / "out", Settings.from_env())
-    assert len(list(cache.dir.rglob("*.nt"))) == 5
+    assert len(list(cache.dir.rglob("*.lines"))) == 5
     target = corpus / "001_f895a70f8baf4d0d.txt"
     target.rename(corpus / "renamed.txt")
     cached = run([corpus], out_dir=tmp_path / "out", validate=False, views=False, analyze=False, workers=1)
