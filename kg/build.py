@@ -107,17 +107,21 @@ def _decimal(value: str | Decimal) -> str:
     return f'"{decimal_literal(value)}"^^<{XSD.decimal}>'
 
 
+_LITERAL_PREDICATES = frozenset({"roleTitle", "budgetAmount", "currency", "startDate", "endDate", "status",
+                                 "projectType", "coverage", "identifier"})
+
+
 _T = {name: f"<{iri}>" for name, iri in {
     "type": RDF.type, "label": RDFS.label, "prefLabel": SKOS.prefLabel, "altLabel": SKOS.altLabel,
     "title": DCTERMS.title, "datePublished": SCHEMA.datePublished, "latitude": SCHEMA.latitude,
     "longitude": SCHEMA.longitude, "subject": RDF.subject, "predicate": RDF.predicate, "object": RDF.object,
     "wasDerivedFrom": PROV.wasDerivedFrom, "Entity": PROV.Entity, "member": ORG.member,
     "organization": ORG.organization}.items()}
-_K = {name: f"<{KG._NS}{name}>" for name in (
+_K = {name: f"<{getattr(KG, name)}>" for name in (  # getattr: a name the ontology lacks is an error
     "Document", "Evidence", "Figure", "Membership", "sourcePath", "contentHash", "documentKind", "datelinePlace",
     "mentionedIn", "evidenceDocument", "sentence", "startOffset", "endOffset", "method", "confidence", "value",
     "unit", "measure", "statedAs", "approximate", "statedIn", "year", "refersTo", "hasMembership", "roleTitle",
-    "placeCode", "partOf", *sorted(ENTITY_PREDICATES), *CLASS_PATHS)}
+    "placeCode", "partOf", *sorted(ENTITY_PREDICATES), *CLASS_PATHS, *sorted(_LITERAL_PREDICATES))}
 
 
 def document_lines(x: Extraction, settings: Settings) -> list[str]:
@@ -265,10 +269,6 @@ def _place_lines(place, iri: str, out: list[str]) -> None:
         out += [f"{iri} {_T['latitude']} {_decimal(place.lat)}", f"{iri} {_T['longitude']} {_decimal(place.lon)}"]
 
 
-_LITERAL_PREDICATES = frozenset({"roleTitle", "budgetAmount", "currency", "startDate", "endDate", "status",
-                                 "projectType", "coverage", "identifier"})
-
-
 def _literal(st: Statement) -> tuple[str, str]:
     """(lexical value, N-Triples term) of a statement's literal object."""
     if st.datatype == "decimal":
@@ -287,10 +287,10 @@ def _statement_lines(st: Statement, terms: _Terms, out: list[str]) -> None:
     if st.datatype:
         if st.predicate not in _LITERAL_PREDICATES:
             return
-        p = f"{KG._NS}{st.predicate}"
+        p = _K[st.predicate][1:-1]
         o_value, o = _literal(st)
     else:
-        p = f"{KG._NS}{st.predicate}"
+        p = _K[st.predicate][1:-1]  # KeyError for a relation the ontology does not have
         o_value = terms.entity(st.obj)
         o = f"<{o_value}>"
     out.append(f"<{s}> <{p}> {o}")
