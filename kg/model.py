@@ -82,7 +82,11 @@ class Document:
 
     @classmethod
     def from_json(cls, line: str) -> "Document":
-        raw = json.loads(line)
+        return cls.from_dict(json.loads(line))
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "Document":
+        """A document from the dict `plain()` gives (`raw` is changed)."""
         raw["sentences"] = tuple(Span(**s) for s in raw["sentences"])
         raw["warnings"] = tuple(raw.get("warnings", ()))
         raw["contacts"] = tuple(
@@ -155,7 +159,7 @@ class Extraction:
     @classmethod
     def from_json(cls, line: str) -> "Extraction":
         raw = json.loads(line)
-        doc = Document.from_json(json.dumps(raw["document"]))
+        doc = Document.from_dict(raw["document"])
         entities = tuple(
             Entity(
                 **{
