@@ -62,7 +62,7 @@ class ExtractionCache:
         lines = None
         if extraction.document.source == source:
             try:
-                lines = path.with_suffix(".lines").read_text(encoding="utf-8").splitlines()
+                lines = path.with_suffix(".lines").read_text(encoding="utf-8").split("\n")  # not splitlines(): U+2028 may be in a literal
             except (OSError, ValueError):
                 lines = None
         # The same content may now live under another name.

@@ -66,3 +66,23 @@ def test_cached_graph_lines_follow_a_renamed_file(tmp_path, extractor):
     moved = run([corpus], out_dir=tmp_path / "out", settings=other, extractor=extractor, validate=False,
                 views=False, analyze=False)
     assert moved.lines and all("https://w3id.org/kg/resource/" not in line for line in moved.lines)
+
+
+def test_cached_graph_lines_keep_unicode_line_separators(tmp_path, sample_docs):
+    """A cached document's lines come back as written, even with characters str.splitlines() would split at
+    (U+2028, U+0085, vertical tab) inside a literal."""
+    from kg.build import document_lines
+    from kg.model import Extraction
+
+    settings = Settings.from_env()
+    from dataclasses import replace
+
+    doc = next(iter(sample_docs.values()))
+    odd = replace(doc, title="Line\u2028separator\x85next\x0bline")
+    extraction = Extraction(odd, (), ())
+    lines = document_lines(extraction, settings)
+    assert any("\u2028" in line for line in lines)
+    cache = ExtractionCache(tmp_path, settings)
+    cache.put(extraction, lines)
+    _, again = cache.get(odd.content_hash, odd.source)
+    assert again == lines
