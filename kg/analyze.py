@@ -16,7 +16,7 @@ import random
 import re
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,10 +91,22 @@ class Ranked:
 
 # --- Projection -------------------------------------------------------------------------------------
 
-def open_store(graph: Graph) -> pyoxigraph.Store:
-    """An in-memory pyoxigraph store holding `graph` (the one place to switch to a cached on-disk store)."""
+def network_store(source: Graph | Sequence[str], predicates: frozenset[str] | None = None,
+                  chunk: int = 100_000) -> pyoxigraph.Store:
+    """An in-memory pyoxigraph store for the network query: the triples of `source` (an rdflib graph, or N-Triples
+    lines without the final " ." as kg.build makes them) whose predicate is in `predicates` (default: those
+    the query names, see network_predicates; an empty set keeps every triple). Lines are fed in chunks so the
+    graph is never one more string in memory."""
+    if isinstance(source, Graph):
+        text = source.serialize(format="nt", encoding="utf-8").decode("utf-8")
+        source = [line[:-2] for line in text.split("\n") if line]  # not splitlines(): literals may hold \x0b, U+2028
+    wanted = {f"<{p}>" for p in (network_predicates() if predicates is None else predicates)}
     store = pyoxigraph.Store()
-    store.load(graph.serialize(format="nt", encoding="utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES)
+    for i in range(0, len(source), chunk):
+        part = source[i:i + chunk]
+        if wanted:
+            part = [line for line in part if line.split(" ", 2)[1] in wanted]
+        store.bulk_load("".join(f"{line} .\n" for line in part).encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES)
     return store
 
 
@@ -119,7 +131,7 @@ def actor_network(source: Graph | pyoxigraph.Store) -> nx.MultiDiGraph:
     keyed by their kind, with `kind`, `evidence` and, on funds edges into a project with money, `amount`
     and `currency`.
     """
-    store = source if isinstance(source, pyoxigraph.Store) else open_store(source)
+    store = source if isinstance(source, pyoxigraph.Store) else network_store(source)
     sparql = find_query(NETWORK_QUERY).text
     kind_of = {str(KG[k]): k for k in KINDS}
     class_of = {str(KG[c]): c for c in CLASSES}
@@ -428,16 +440,6 @@ def centrality_csv(result: AnalysisResult) -> bytes:
         writer.writerow([v, node["label"], node["class"], amount, node.get("currency", ""),
                          *(_text(row[m]) for m in MEASURES)])
     return out.getvalue().encode("utf-8")
-
-
-def export_network(result: AnalysisResult) -> nx.MultiDiGraph:
-    """The network with every score on its nodes, all attributes scalars (no None, lists or dicts)."""
-    graph = nx.MultiDiGraph()
-    for v, attrs in _export_nodes(result):
-        graph.add_node(v, **attrs)
-    for u, v, key, attrs in _export_edges(result):
-        graph.add_edge(u, v, key=key, **attrs)
-    return graph
 
 
 def _export_nodes(result: AnalysisResult) -> Iterator[tuple[str, dict]]:

@@ -212,20 +212,6 @@ def _escape(text: str) -> str:
     return _NEEDS_ESCAPE.sub(_escape_char, text) if _NEEDS_ESCAPE.search(text) else text
 
 
-def nt(term) -> str:
-    """A term in N-Triples syntax."""
-    if isinstance(term, URIRef):
-        return f"<{term}>"
-    if isinstance(term, Literal):
-        body = f'"{_escape(str(term))}"'
-        if term.language:
-            return f"{body}@{term.language}"
-        if term.datatype is not None and term.datatype != XSD.string:
-            return f"{body}^^<{term.datatype}>"
-        return body
-    raise TypeError(f"no blank nodes or other terms in kg graphs: {term!r}")
-
-
 def decimal_literal(value: str | Decimal) -> Literal:
     """An xsd:decimal whose lexical form survives a Turtle round trip ("1058" is written "1058.0")."""
     text = format(Decimal(value), "f")

@@ -152,12 +152,12 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
     if write:
         ntriples = out / "graph.nt"
         serialize.write_atomic(ntriples, serialize.ntriples_chunks(lines))
-        if len(lines) >= BACKGROUND_WRITES_MIN_TRIPLES:  # from the file, in two processes, beside the analytics
-            writes = [serialize.BackgroundWrites([(out / "graph.ttl", serialize.turtle_file, (ntriples, settings.base_iri))]),
-                      serialize.BackgroundWrites([(out / "graph.jsonld", serialize.jsonld_file, (ntriples, settings.base_iri))])]
+        jobs = [(out / "graph.ttl", serialize.turtle_file, (ntriples, settings.base_iri)),
+                (out / "graph.jsonld", serialize.jsonld_file, (ntriples, settings.base_iri))]
+        if len(lines) >= BACKGROUND_WRITES_MIN_TRIPLES:  # in two processes, beside the analytics
+            writes = [serialize.BackgroundWrites([job]) for job in jobs]
         else:
-            serialize.write_jobs([(out / "graph.ttl", serialize.turtle_lines, (lines, settings.base_iri)),
-                                  (out / "graph.jsonld", serialize.jsonld_lines, (lines, settings.base_iri))])
+            serialize.write_jobs(jobs)
             writes = []
         result.files.update((name, out / name) for name in ("graph.ttl", "graph.jsonld", "graph.nt"))
         clock.lap("graph files")
@@ -165,7 +165,7 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
         if analyze:
             from kg import analyze as analytics
 
-            analysis = analytics.analyze(_store(lines, analytics.network_predicates()), out, base_iri=settings.base_iri)
+            analysis = analytics.analyze(analytics.network_store(lines), out, base_iri=settings.base_iri)
             result.files.update(analysis.files)
             result.who_matters = analytics.who_matters_section(analysis)
             scores = {iri: row["pagerank"] for iri, row in analysis.scores.items()}
@@ -198,21 +198,6 @@ class _Clock:
         now = time.perf_counter()
         self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
         self.last = now
-
-
-def _store(lines: list[str], predicates: frozenset[str] | None = None, chunk: int = 100_000):
-    """An in-memory pyoxigraph store of the graph's lines (only those with one of `predicates`, if given),
-    fed in chunks so the whole graph is never one more string in memory."""
-    import pyoxigraph
-
-    wanted = None if predicates is None else {f"<{p}>" for p in predicates}
-    store = pyoxigraph.Store()
-    for i in range(0, len(lines), chunk):
-        part = lines[i:i + chunk]
-        if wanted is not None:
-            part = [line for line in part if line.split(" ", 2)[1] in wanted]
-        store.bulk_load("".join(f"{line} .\n" for line in part).encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES)
-    return store
 
 
 def _shown(path: Path, explicit: bool) -> str:

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from rdflib import Graph
 from rdflib.namespace import RDF
 
 from kg.vocab import PREFIXES
@@ -120,11 +119,6 @@ def turtle_file(ntriples: Path, base_iri: str) -> Iterator[str]:
 def jsonld_file(ntriples: Path, base_iri: str) -> Iterator[str]:
     """JSON-LD of a kg N-Triples file (see jsonld_lines)."""
     return jsonld_lines(read_ntriples(ntriples), base_iri)
-
-
-def turtle(graph: Graph) -> bytes:
-    """Turtle with subjects, predicates and objects in sorted order (rdflib sorts; input order is sorted too)."""
-    return graph.serialize(format="turtle", encoding="utf-8")
 
 
 _TEMPORARY = re.compile(r"^\.[^/]+\.[A-Za-z0-9_]+\.tmp$")

@@ -175,7 +175,7 @@ def test_projection_nodes_edges_and_attributes(roles):
 
 
 def test_projection_accepts_a_pyoxigraph_store(roles_graph, roles):
-    store = A.open_store(roles_graph)
+    store = A.network_store(roles_graph)
     again = A.actor_network(store)
     assert sorted(again.edges(keys=True, data=True)) == sorted(roles.network.edges(keys=True, data=True))
 
@@ -477,10 +477,8 @@ def test_analyze_command_writes_files_and_prints_the_section(build_result, tmp_p
     assert f"Wrote {tmp_path / 'scores.ttl'}" in err
 
 
-def _network_of(lines: list[str], predicates=None) -> tuple[dict, list]:
-    from kg.pipeline import _store
-
-    network = A.actor_network(_store(lines, predicates))
+def _network_of(lines: list[str], predicates: frozenset[str]) -> tuple[dict, list]:
+    network = A.actor_network(A.network_store(lines, predicates))
     return dict(network.nodes(data=True)), sorted(network.edges(keys=True, data=True))
 
 
@@ -495,7 +493,7 @@ def test_the_network_query_only_needs_the_predicates_it_names(which, build_resul
     predicates = A.network_predicates()
     if which == "sample corpus":  # the filter does drop something (sentences' offsets, mentions, documents)
         assert sum(line.split(" ", 2)[1][1:-1] in predicates for line in lines) < len(lines) * 0.8
-    full, filtered = _network_of(lines), _network_of(lines, predicates)
+    full, filtered = _network_of(lines, frozenset()), _network_of(lines, predicates)
     assert full == filtered
     assert full[0] and full[1]
 
