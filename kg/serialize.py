@@ -9,7 +9,6 @@ import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from functools import lru_cache
 from pathlib import Path
 
 from rdflib.namespace import RDF
@@ -98,7 +97,9 @@ def _child_writes(jobs, pipe) -> None:
 def ntriples_chunks(lines: list[str], size: int = 10_000) -> Iterator[str]:
     """kg's graph lines as N-Triples text, a chunk of `size` lines at a time."""
     for i in range(0, len(lines), size):
-        yield "".join(f"{line} .\n" for line in lines[i:i + size])
+        part = lines[i:i + size]
+        if part:
+            yield " .\n".join(part) + " .\n"
 
 
 def read_ntriples(path: Path) -> Iterator[str]:
@@ -144,9 +145,7 @@ def remove_stale_temporaries(folder: Path, older_than: float = 60.0) -> list[Pat
 
 # --- Streaming writers over sorted N-Triples lines (see kg.build.build_lines) -----------------------
 
-_LINE = re.compile(r'^<([^>]*)> <([^>]*)> (.*)$')
 _LOCAL = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
-_LITERAL = re.compile(r'^"(.*)"(?:@([A-Za-z0-9\-]+)|\^\^<([^>]*)>)?$', re.S)
 _UNESCAPE = re.compile(r'\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))')
 _SIMPLE = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "'": "'", "b": "\b", "f": "\f"}
 
@@ -161,16 +160,17 @@ def _groups(lines: Iterable[str]) -> Iterator[tuple[str, list[tuple[str, str]]]]
     """(subject IRI, [(predicate IRI, object term as N-Triples)]) for runs of lines with one subject."""
     subject, pairs = None, []
     for line in lines:
-        m = _LINE.match(line)
-        if m is None:
+        parts = line.split(" ", 2)  # an IRI holds no space
+        if len(parts) != 3 or parts[0][:1] != "<" or parts[0][-1:] != ">" or parts[1][:1] != "<" or parts[1][-1:] != ">":
             raise ValueError(f"not a kg N-Triples line: {line[:200]}")
-        if m.group(1) != subject:
+        s, p, o = parts
+        if s != subject:
             if subject is not None:
-                yield subject, pairs
-            subject, pairs = m.group(1), []
-        pairs.append((m.group(2), m.group(3)))
+                yield subject[1:-1], pairs
+            subject, pairs = s, []
+        pairs.append((p[1:-1], o))
     if subject is not None:
-        yield subject, pairs
+        yield subject[1:-1], pairs
 
 
 def _compact(iri: str, prefixes: list[tuple[str, str]]) -> str | None:
@@ -181,31 +181,45 @@ def _compact(iri: str, prefixes: list[tuple[str, str]]) -> str | None:
     return f"{best[0]}:{iri[len(best[1]):]}" if best else None
 
 
+class _Shown(dict):
+    """IRI -> how a writer shows it, made once per IRI by `make` (emptied when it grows past `size`)."""
+
+    def __init__(self, make: Callable[[str], str], size: int = 200_000):
+        super().__init__()
+        self.make, self.size = make, size
+
+    def __missing__(self, iri: str) -> str:
+        if len(self) >= self.size:
+            self.clear()
+        shown = self[iri] = self.make(iri)
+        return shown
+
+
 def turtle_lines(lines: Iterable[str], base_iri: str) -> Iterator[str]:
     """Turtle text, chunk by chunk: prefixes, then one block per subject in sorted order."""
     prefixes = _prefixes(base_iri)
     for prefix, ns in prefixes:
         yield f"@prefix {prefix}: <{ns}> .\n"
+    names = _Shown(lambda iri: _compact(iri, prefixes) or f"<{iri}>")
+    rdf_type = str(RDF.type)
 
-    @lru_cache(maxsize=100_000)
     def term(t: str) -> str:
-        if t.startswith("<"):
-            return _compact(t[1:-1], prefixes) or t
-        m = re.match(r'^(".*")\^\^<([^>]*)>$', t, re.S)
-        if m:
-            return f"{m.group(1)}^^{_compact(m.group(2), prefixes) or '<' + m.group(2) + '>'}"
+        if t[0] == "<":
+            return names[t[1:-1]]
+        if t[-1] == ">":  # "lexical form"^^<datatype>; an N-Triples lexical form holds no raw '"'
+            i = t.rindex('"^^<')
+            return f"{t[:i + 1]}^^{names[t[i + 4:-1]]}"
         return t
 
     for subject, pairs in _groups(lines):
-        out = [f"\n{term('<' + subject + '>')}"]
+        out = ["\n", names[subject]]
         predicate = None
         for p, o in pairs:
             if p != predicate:
-                shown = "a" if p == str(RDF.type) else term(f"<{p}>")
-                out.append((" ;\n    " if predicate else " ") + f"{shown} {term(o)}")
+                out += (" ;\n    " if predicate else " ", "a" if p == rdf_type else names[p], " ", term(o))
                 predicate = p
             else:
-                out.append(f",\n        {term(o)}")
+                out += (",\n        ", term(o))
         out.append(" .\n")
         yield "".join(out)
 
@@ -220,44 +234,79 @@ def _value_order(v: dict) -> tuple[str, str, str, str]:
 
 
 def jsonld_lines(lines: Iterable[str], base_iri: str) -> Iterator[str]:
-    """JSON-LD text, chunk by chunk: a @context of the project's prefixes and one node per subject."""
+    """JSON-LD text, chunk by chunk: a @context of the project's prefixes and one node per subject.
+
+    Each node is written as `json.dumps` writes {"@id", "@type": sorted, property: [values sorted by
+    _value_order]} (properties sorted by compact name); a single value without escapes is written directly,
+    as its N-Triples form is already a JSON string.
+    """
     prefixes = _prefixes(base_iri)
     context = dict(prefixes)
-
     longest_first = sorted(prefixes, key=lambda kv: -len(kv[1]))
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    rdf_type = str(RDF.type)
 
-    @lru_cache(maxsize=100_000)
-    def compact(iri: str) -> str:
+    def short(iri: str) -> str:
         for prefix, ns in longest_first:
             if iri.startswith(ns) and len(iri) > len(ns):
                 return f"{prefix}:{iri[len(ns):]}"
         return iri
 
+    compact = _Shown(short)
+    quoted = _Shown(lambda iri: dumps(compact[iri]))  # the compact IRI as a JSON string
+    ref = _Shown(lambda iri: '{"@id": ' + quoted[iri] + "}")
+
     def value(t: str) -> dict:
-        if t.startswith("<"):
-            return {"@id": compact(t[1:-1])}
-        m = _LITERAL.match(t)
-        v: dict = {"@value": _unescape(m.group(1))}
-        if m.group(2):
-            v["@language"] = m.group(2)
-        elif m.group(3):
-            v["@type"] = compact(m.group(3))
+        if t[0] == "<":
+            return {"@id": compact[t[1:-1]]}
+        i = t.rindex('"')
+        lexical, rest = t[1:i], t[i + 1:]
+        v: dict = {"@value": _unescape(lexical) if "\\" in lexical else lexical}
+        if rest.startswith("@"):
+            v["@language"] = rest[1:]
+        elif rest:  # ^^<datatype>
+            v["@type"] = compact[rest[3:-1]]
         return v
 
+    def text(t: str) -> str:
+        """json.dumps(value(t)), without the dict when it can."""
+        if t[0] == "<":
+            return ref[t[1:-1]]
+        if "\\" in t:
+            return dumps(value(t))
+        # No backslash: the lexical form holds no '"', '\\' or control character (N-Triples escapes them all),
+        # so `"lexical"` is already the JSON string json.dumps(..., ensure_ascii=False) would write.
+        i = t.rindex('"')
+        if i == len(t) - 1:
+            return '{"@value": ' + t + "}"
+        if t[i + 1] == "@":
+            return '{"@value": ' + t[:i + 1] + ', "@language": ' + dumps(t[i + 2:]) + "}"
+        return '{"@value": ' + t[:i + 1] + ', "@type": ' + quoted[t[i + 4:-1]] + "}"
+
     yield '{\n "@context": ' + json.dumps(context, ensure_ascii=False, indent=1).replace("\n", "\n ") + ',\n "@graph": ['
-    first = True
+    separator = "\n  "
     for subject, pairs in _groups(lines):
-        node: dict = {"@id": compact(subject)}
-        props: dict[str, list] = {}
+        types: list[str] = []
+        props: dict[str, list[str]] = {}
         for p, o in pairs:
-            if p == str(RDF.type):
-                node.setdefault("@type", []).append(compact(o[1:-1]))
+            if p == rdf_type:
+                types.append(compact[o[1:-1]])
+            elif p in props:
+                props[p].append(o)
             else:
-                props.setdefault(compact(p), []).append(value(o))
-        if "@type" in node:
-            node["@type"] = sorted(node["@type"])
-        for k in sorted(props):
-            node[k] = sorted(props[k], key=_value_order)
-        yield ("\n  " if first else ",\n  ") + json.dumps(node, ensure_ascii=False, sort_keys=False)
-        first = False
+                props[p] = [o]
+        out = [separator, '{"@id": ', quoted[subject]]
+        if types:
+            out += (', "@type": ', dumps(sorted(types)))
+        for _, p in sorted((compact[p], p) for p in props):
+            objects = props[p]
+            out += (", ", quoted[p], ": [")
+            if len(objects) == 1:
+                out.append(text(objects[0]))
+            else:
+                out.append(", ".join(dumps(v) for v in sorted(map(value, objects), key=_value_order)))
+            out.append("]")
+        out.append("}")
+        yield "".join(out)
+        separator = ",\n  "
     yield "\n ]\n}\n"

@@ -261,3 +261,35 @@ def test_graph_nt_is_the_sorted_graph(build_result):
     lines = text.splitlines()
     assert lines == sorted(lines) and len(lines) == len(set(lines)) == build_result.triple_count
     assert isomorphic(Graph().parse(data=text, format="nt"), build_result.graph)
+
+
+_AWKWARD_LINES = [
+    # Escapes N-Triples and JSON write differently, language tags, datatypes with and without a prefix,
+    # several values of one property (sorted in JSON-LD), rdf:type as an object, IRIs no prefix covers.
+    '<https://w3id.org/kg/resource/a> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/kg/ontology#Organization>',
+    '<https://w3id.org/kg/resource/a> <http://www.w3.org/2000/01/rdf-schema#label> "quote \\" backslash \\\\ tab \\t nl \\n cr \\r"',
+    '<https://w3id.org/kg/resource/a> <http://www.w3.org/2004/02/skos/core#altLabel> "b"',
+    '<https://w3id.org/kg/resource/a> <http://www.w3.org/2004/02/skos/core#altLabel> "A"',
+    '<https://w3id.org/kg/resource/a> <http://www.w3.org/2004/02/skos/core#altLabel> "control \\u0001 del \\u007F astral \\U0001F600"',
+    '<https://w3id.org/kg/resource/a> <http://www.w3.org/2004/02/skos/core#altLabel> "fr"@fr',
+    '<https://w3id.org/kg/resource/a> <http://www.w3.org/2004/02/skos/core#altLabel> "é \u2028 \u0085 ü"@es-SV',
+    '<https://w3id.org/kg/resource/a> <https://w3id.org/kg/ontology#budgetAmount> "12.50"^^<http://www.w3.org/2001/XMLSchema#decimal>',
+    '<https://w3id.org/kg/resource/a> <https://w3id.org/kg/ontology#identifier> "x"^^<https://example.org/dt#custom>',
+    '<https://w3id.org/kg/resource/b> <http://www.w3.org/1999/02/22-rdf-syntax-ns#predicate> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>',
+    '<https://w3id.org/kg/resource/b> <https://example.org/p#x> <https://example.org/has/a/slash/>',
+    '<https://w3id.org/kg/resource/b> <https://example.org/p#x> <https://w3id.org/kg/resource/a>',
+]
+
+
+@pytest.mark.parametrize("writer,fmt", [("turtle_lines", "turtle"), ("jsonld_lines", "json-ld")])
+def test_streaming_writers_keep_every_term(writer, fmt):
+    """graph.ttl and graph.jsonld are written from N-Triples lines by kg's own writers: each must give back
+    the very graph the lines state, escapes, language tags and datatypes included."""
+    import kg.serialize as serialize
+
+    lines = sorted(_AWKWARD_LINES)
+    text = "".join(getattr(serialize, writer)(lines, "https://w3id.org/kg/resource/"))
+    expected = Graph().parse(data="".join(f"{line} .\n" for line in lines), format="nt")
+    got = Graph().parse(data=text, format=fmt)
+    assert len(got) == len(expected) == len(lines)
+    assert isomorphic(got, expected), _diff(got, expected)
