@@ -10,6 +10,7 @@ nodes and rows sorted by IRI, fixed seeds, floats rounded to `DECIMALS` places.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import random
@@ -106,7 +107,8 @@ def network_store(source: Graph | Sequence[str], predicates: frozenset[str] | No
         part = source[i:i + chunk]
         if wanted:
             part = [line for line in part if line.split(" ", 2)[1] in wanted]
-        store.bulk_load("".join(f"{line} .\n" for line in part).encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES)
+        if part:
+            store.bulk_load((" .\n".join(part) + " .\n").encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES)
     return store
 
 
@@ -216,10 +218,14 @@ def measure(network: nx.MultiDiGraph, *, backend: str = "auto") -> AnalysisResul
             scores[v]["community"] = number
     currencies = tuple(sorted({c for _, _, c in network.edges(data="currency") if c}
                               | {c for _, c in network.nodes(data="currency") if c}))
-    if len(currencies) > 1:
-        print(f"Warning: amounts in {', '.join(currencies)} are summed as if in one currency", file=sys.stderr)
+    _warn_currencies(currencies)
     return AnalysisResult(network, {v: {m: scores[v][m] for m in MEASURES} for v in nodes}, communities, chosen,
                           min(SAMPLED_SOURCES, n) if sampled else None, currencies)
+
+
+def _warn_currencies(currencies: tuple[str, ...]) -> None:
+    if len(currencies) > 1:
+        print(f"Warning: amounts in {', '.join(currencies)} are summed as if in one currency", file=sys.stderr)
 
 
 def _round(value: float) -> float:
@@ -416,17 +422,73 @@ def _text(value: object) -> str:
 
 # --- Files ------------------------------------------------------------------------------------------
 
+FILES = ("centrality.csv", "network.graphml", "network.gexf", "scores.ttl")
+
+
 def analyze(graph: Graph | pyoxigraph.Store, out_dir: str | Path, *, backend: str = "auto",
-            base_iri: str | None = None) -> AnalysisResult:
+            base_iri: str | None = None, keep: Path | None = None) -> AnalysisResult:
     """Measure the actor network of `graph` and write centrality.csv, network.graphml, network.gexf and
-    scores.ttl (`base_iri` bound as kgr:) into `out_dir`, each atomically."""
-    result = measure(actor_network(graph), backend=backend)
+    scores.ttl (`base_iri` bound as kgr:) into `out_dir`, each atomically.
+
+    With `keep` (a JSON file), the measures are kept there with a digest of the network they came from; when
+    the network is the same next time (most edits to one document leave it so) and the files are as they
+    were written, the measures are read back and the files left as they are.
+    """
+    network = actor_network(graph)
     out = Path(out_dir)
-    for name, data in (("centrality.csv", centrality_csv(result)), ("network.graphml", network_graphml(result)),
-                       ("network.gexf", network_gexf(result)), ("scores.ttl", scores_turtle(result, base_iri))):
-        serialize.write_atomic(out / name, data)
+    digest = _network_digest(network, backend, base_iri) if keep else ""
+    result = _kept(keep, digest, network, out) if keep else None
+    if result is not None:
+        _warn_currencies(result.currencies)
+        return result
+    result = measure(network, backend=backend)
+    writers = {"centrality.csv": centrality_csv, "network.graphml": network_graphml, "network.gexf": network_gexf,
+               "scores.ttl": lambda r: scores_turtle(r, base_iri)}
+    for name in FILES:
+        serialize.write_atomic(out / name, writers[name](result))
         result.files[name] = out / name
+    if keep:
+        _keep(keep, digest, result)
     return result
+
+
+def _network_digest(network: nx.MultiDiGraph, backend: str, base_iri: str | None) -> str:
+    """Hash of what the measures and files depend on: the network, the backend, the base IRI and this code."""
+    h = hashlib.sha256(Path(__file__).read_bytes() + Path(serialize.__file__).read_bytes())
+    h.update(json.dumps([backend, base_iri or Settings.from_env().base_iri]).encode())
+    for v, attrs in sorted(network.nodes(data=True)):
+        h.update(json.dumps([v, sorted(attrs.items())], ensure_ascii=False).encode())
+    for u, v, k, attrs in sorted(network.edges(keys=True, data=True), key=lambda e: e[:3]):
+        h.update(json.dumps([u, v, k, sorted(attrs.items())], ensure_ascii=False).encode())
+    return h.hexdigest()
+
+
+def _file_stamps(files: dict[str, Path]) -> dict[str, list[int]]:
+    stamps = {}
+    for name, path in sorted(files.items()):
+        info = path.stat()
+        stamps[name] = [info.st_size, info.st_mtime_ns]
+    return stamps
+
+
+def _keep(path: Path, digest: str, result: AnalysisResult) -> None:
+    kept = {"digest": digest, "files": _file_stamps(result.files), "scores": result.scores,
+            "communities": result.communities, "backend": result.backend, "sampled": result.sampled_sources,
+            "currencies": list(result.currencies)}
+    serialize.write_atomic(path, json.dumps(kept, ensure_ascii=False).encode("utf-8"), fsync=False)
+
+
+def _kept(path: Path, digest: str, network: nx.MultiDiGraph, out: Path) -> AnalysisResult | None:
+    """The measures kept for this very network, if the files they were written to are untouched."""
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        files = {name: out / name for name in FILES}
+        if kept["digest"] != digest or kept["files"] != _file_stamps(files):
+            return None
+        return AnalysisResult(network, kept["scores"], kept["communities"], kept["backend"], kept["sampled"],
+                              tuple(kept["currencies"]), files)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def centrality_csv(result: AnalysisResult) -> bytes:

@@ -11,7 +11,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
 from kg.gazetteer import Gazetteer, load, slug
-from kg.model import Extraction, Statement
+from kg.model import Extraction, Statement, Summary
 from kg.ontology import KG, ORG, SCHEMA, bind_prefixes
 from kg.resolve import Resolved, resolve
 from kg.settings import Settings
@@ -52,22 +52,28 @@ def lines_to_graph(lines: list[str], base_iri: str) -> Graph:
 
 
 def build_lines(extractions: Iterable[Extraction], settings: Settings | None = None,
-                gazetteer: Gazetteer | None = None, known: dict[str, list[str]] | None = None) -> list[str]:
-    """The knowledge graph of `extractions` as sorted, unique N-Triples lines (without the final " .").
+                gazetteer: Gazetteer | None = None) -> list[str]:
+    """The knowledge graph of `extractions` as sorted, unique N-Triples lines (without the final " .")."""
+    settings = settings or Settings.from_env()
+    return merge_lines([(x.summary(), document_lines(x, settings)) for x in extractions], settings, gazetteer)
+
+
+def merge_lines(documents: Iterable[tuple[Summary, list[str]]], settings: Settings,
+                gazetteer: Gazetteer | None = None) -> list[str]:
+    """The graph of documents given as (summary, document_lines): sorted, unique N-Triples lines.
 
     Lines rather than an rdflib Graph keep memory small and output stable for large corpora. The facts of
     one document (`document_lines`) do not depend on the others; only entity descriptions (labels voted
-    across documents) and the place hierarchy are made here from all of them. `known` maps a document id
-    to its `document_lines` made before (by an extraction worker, or kept in the cache).
+    across documents, from the summaries) and the place hierarchy are made here from all of them.
     """
-    settings = settings or Settings.from_env()
     gaz = gazetteer or load()
-    extractions = sorted(extractions, key=lambda x: x.document.id)
+    summaries: list[Summary] = []
     lines: list[str] = []  # a list sorted in place holds millions of lines in less memory than a set
-    for x in extractions:
-        made = known.get(x.document.id) if known else None
-        lines += made if made is not None else document_lines(x, settings)
-    lines += entity_lines(resolve(extractions), settings, gaz)
+    for summary, made in documents:
+        summaries.append(summary)
+        lines += made
+    summaries.sort(key=lambda x: x.id)
+    lines += entity_lines(resolve(summaries), settings, gaz)
     lines.sort()
     return [line for i, line in enumerate(lines) if i == 0 or line != lines[i - 1]]
 

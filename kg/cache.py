@@ -14,13 +14,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from kg import __version__
-from kg.model import Extraction
+from kg.model import Extraction, Summary
 from kg.serialize import write_atomic
 from kg.settings import DATA_DIR, PACKAGE_DIR, Settings
 
-# Modules whose code decides what an extraction, and the graph lines of its document, hold.
+# Modules whose code decides what an extraction and the graph lines of its document hold, and how they are kept.
 _EXTRACTION_MODULES = ("ingest", "textclean", "metadata", "sentences", "gazetteer", "rules", "extract",
-                       "relations", "figures", "model", "build")
+                       "relations", "figures", "model", "build", "cache")
 
 
 @lru_cache(maxsize=8)
@@ -37,8 +37,9 @@ def fingerprint(settings: Settings) -> str:
 
 
 class ExtractionCache:
-    """`DIR/.cache/<fingerprint>/<hash[:2]>/<hash>.json` (the extraction) and `.lines` (its document's graph
-    lines, see kg.build.document_lines); older fingerprints are removed on open."""
+    """`DIR/.cache/<fingerprint>/<hash[:2]>/<hash>.json` (the extraction) and `.lines` (its kg.model.Summary as
+    JSON on the first line, then its document's graph lines, see kg.build.document_lines: all a rebuild reads
+    of a document that did not change); older fingerprints are removed on open."""
 
     def __init__(self, out_dir: Path, settings: Settings):
         self.root = Path(out_dir) / ".cache"
@@ -61,16 +62,35 @@ class ExtractionCache:
             return None
         lines = None
         if extraction.document.source == source:
-            try:
-                lines = path.with_suffix(".lines").read_text(encoding="utf-8").split("\n")  # not splitlines(): U+2028 may be in a literal
-            except (OSError, ValueError):
-                lines = None
+            got = self._lines(path)
+            lines = got[1] if got else None
         # The same content may now live under another name.
         return replace(extraction, document=replace(extraction.document, source=source)), lines
 
-    def put(self, extraction: Extraction, lines: list[str]) -> None:
+    def get_summary(self, content_hash: str, source: str) -> tuple[Summary, list[str]] | None:
+        """(summary, its document's graph lines) for content seen before under the same name, else None."""
+        got = self._lines(self._path(content_hash))
+        if got is None:
+            return None
+        try:
+            summary = Summary.from_json(got[0])
+        except (ValueError, KeyError, TypeError):
+            return None
+        return (summary, got[1]) if summary.source == source else None
+
+    @staticmethod
+    def _lines(path: Path) -> tuple[str, list[str]] | None:
+        try:
+            text = path.with_suffix(".lines").read_text(encoding="utf-8")
+        except (OSError, ValueError):
+            return None
+        head, _, body = text.partition("\n")
+        return head, body.split("\n") if body else []  # not splitlines(): U+2028 may be in a literal
+
+    def put(self, extraction: Extraction, lines: list[str], summary: Summary | None = None) -> None:
         """Write one entry (from any process). Renamed into place, not fsynced: after a power cut a lost
-        entry is only extracted again. The lines go first: an entry without its extraction is not used."""
+        entry is only extracted again. The extraction goes first: a rebuild reads only the `.lines` file."""
         path = self._path(extraction.document.content_hash)
-        write_atomic(path.with_suffix(".lines"), ["\n".join(lines)], fsync=False)
         write_atomic(path, extraction.to_json().encode("utf-8"), fsync=False)
+        head = (summary or extraction.summary()).to_json()  # JSON holds no raw newline
+        write_atomic(path.with_suffix(".lines"), [head, "\n", "\n".join(lines)], fsync=False)

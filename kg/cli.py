@@ -115,13 +115,13 @@ def _build(args: argparse.Namespace) -> int:
                  views=not args.no_views, analyze=not args.no_analyze)
     for skipped in result.skipped:
         print(f"Skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
-    for doc in result.documents:
+    for doc in result.summaries:
         for warning in doc.warnings:
             print(f"Warning: {doc.source}: {warning}", file=sys.stderr)
     if not args.quiet:
         counts = ", ".join(f"{n} {cls}" for cls, n in result.class_counts.items() if n)
         rels = ", ".join(f"{n} {rel}" for rel, n in result.relation_counts.items() if n)
-        print(f"Read {len(result.documents)} document(s), skipped {len(result.skipped)}.", file=sys.stderr)
+        print(f"Read {len(result.summaries)} document(s), skipped {len(result.skipped)}.", file=sys.stderr)
         print(f"Entities: {counts}.", file=sys.stderr)
         print(f"Relations: {rels}.", file=sys.stderr)
         if result.validation:

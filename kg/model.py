@@ -177,3 +177,43 @@ class Extraction:
 
         figures = tuple(Figure(**{**f, "sentence": Span(**f["sentence"])}) for f in raw.get("figures", ()))
         return cls(document=doc, entities=entities, statements=statements, figures=figures)
+
+    def summary(self) -> "Summary":
+        d = self.document
+        return Summary(
+            source=d.source, id=d.id, title=d.title, kind=d.kind, content_hash=d.content_hash,
+            sentences=len(d.sentences), statements=len(self.statements), warnings=d.warnings,
+            entities=tuple((e.key, e.cls, e.label, len(e.mentions), e.alt_labels, e.attributes) for e in self.entities),
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a build keeps of a document once its graph lines are made: its row in the report, its warnings,
+    and its entities as (key, class, label, mention count, alternative labels, attributes) for the label
+    vote across documents (kg.resolve). A rebuild reads these instead of whole extractions."""
+
+    source: str
+    id: str
+    title: str
+    kind: str
+    content_hash: str
+    sentences: int
+    statements: int
+    warnings: tuple[str, ...]
+    entities: tuple[tuple[str, str, str, int, tuple[str, ...], dict[str, Any]], ...]
+
+    @property
+    def mentioned(self) -> int:
+        """How many of its entities the document names (places it only implies are not counted)."""
+        return sum(1 for e in self.entities if e[3])
+
+    def to_json(self) -> str:
+        return json.dumps(plain(self), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Summary":
+        raw = json.loads(text)
+        raw["warnings"] = tuple(raw["warnings"])
+        raw["entities"] = tuple((k, c, label, n, tuple(alt), attrs) for k, c, label, n, alt, attrs in raw["entities"])
+        return cls(**raw)

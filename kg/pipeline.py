@@ -17,12 +17,12 @@ from rdflib import Graph
 from rdflib.namespace import RDF
 
 from kg import report, serialize
-from kg.build import build_lines, document_lines, lines_to_graph
+from kg.build import document_lines, lines_to_graph, merge_lines
 from kg.extract import Extractor
 from kg.cache import ExtractionCache
-from kg.errors import InputError
+from kg.errors import InputError, KGError
 from kg.ingest import Skipped, display_path, iter_files, read_document
-from kg.model import Document, Extraction
+from kg.model import Document, Extraction, Summary
 from kg.ontology import KG
 from kg.settings import SAMPLE_CORPUS, Settings
 from kg.validate import ValidationResult, validate_graph
@@ -39,16 +39,35 @@ class BuildResult:
     """What a build read, skipped, produced and wrote."""
 
     inputs: list[str]
-    documents: list[Document]
+    summaries: list[Summary]  # one per document read, by source
     skipped: list[Skipped]
-    extractions: list[Extraction]
-    lines: list[str]  # the graph as sorted N-Triples lines (see kg.build.build_lines)
+    lines: list[str]  # the graph as sorted N-Triples lines (see kg.build.merge_lines)
     validation: ValidationResult | None
     base_iri: str = Settings.base_iri
     files: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     who_matters: str = ""  # the "Who matters" section of report.md (kg.analyze)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (`kg build --timings`)
+    kept: list[Extraction] | None = field(default=None, repr=False)  # the extractions, when not cached
+    cache: ExtractionCache | None = field(default=None, repr=False)
+
+    @cached_property
+    def extractions(self) -> list[Extraction]:
+        """Every document's Extraction, by source: kept from the build, or read back from its cache on first
+        use (a build holds only summaries and graph lines, so memory does not grow with every text)."""
+        if self.kept is not None:
+            return self.kept
+        out = []
+        for summary in self.summaries:
+            got = self.cache.get(summary.content_hash, summary.source) if self.cache else None
+            if got is None:
+                raise KGError(f"{summary.source}: its extraction is no longer in the cache; build again")
+            out.append(got[0])
+        return out
+
+    @property
+    def documents(self) -> list[Document]:
+        return [x.document for x in self.extractions]
 
     @cached_property
     def graph(self) -> Graph:
@@ -103,8 +122,9 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
         serialize.remove_stale_temporaries(out)
     skipped: list[Skipped] = []
     seen: dict[str, str] = {}
-    done: dict[str, Extraction] = {}
-    known: dict[str, list[str]] = {}  # document id -> its graph lines, made by a worker or kept in the cache
+    summaries: dict[str, Summary] = {}  # source -> summary
+    known: dict[str, list[str]] = {}  # source -> its document's graph lines, made by a worker or cached
+    kept: dict[str, Extraction] | None = None if store else {}  # with no cache to read them back from
     todo: list[tuple[str, str, str]] = []  # (path, shown source, content hash)
     for item in iter_files(inputs):
         if isinstance(item, Skipped):
@@ -120,11 +140,15 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
             skipped.append(Skipped(source, f"same content as {seen[digest]}; its facts are counted once"))
             continue
         seen[digest] = source
+        hit = store.get_summary(digest, source) if store else None
+        if hit is not None:
+            summaries[source], known[source] = hit
+            continue
         cached = store.get(digest, source) if store else None
-        if cached is not None:
-            done[source], made = cached
-            if made is not None:
-                known[done[source].document.id] = made
+        if cached is not None:  # the same content under another name: its lines must name this one
+            extraction = cached[0]
+            summaries[source], known[source] = extraction.summary(), document_lines(extraction, settings)
+            store.put(extraction, known[source], summaries[source])
         else:
             todo.append((str(item), source, digest))
     clock.lap("read cache" if store else "scan")
@@ -132,16 +156,17 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
         if isinstance(result, Skipped):
             skipped.append(result)
             continue
-        done[source], known[result[0].document.id] = result
+        summaries[source], known[source], extraction = result
+        if kept is not None:
+            kept[source] = extraction
     clock.lap("extract")
-    extractions = [done[source] for source in sorted(done)]
-    documents = [x.document for x in extractions]
+    order = sorted(summaries)
     gaz = extractor.gaz if extractor else None
-    lines = build_lines(extractions, settings, gaz, known)
-    del known
+    lines = merge_lines(((summaries[s], known.pop(s)) for s in order), settings, gaz)
     clock.lap("graph")
     shown = inputs if paths else ["sample-corpus (the five IOM pages bundled with kg)"]
-    result = BuildResult(shown, documents, skipped, extractions, lines, None, settings.base_iri, timings=timings)
+    result = BuildResult(shown, [summaries[s] for s in order], skipped, lines, None, settings.base_iri, timings=timings,
+                         kept=None if kept is None else [kept[s] for s in order], cache=store)
     if validate and len(lines) <= settings.validate_max_triples:
         result.validation = validate_graph(result.graph)
         clock.lap("validate")
@@ -165,7 +190,8 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
         if analyze:
             from kg import analyze as analytics
 
-            analysis = analytics.analyze(analytics.network_store(lines), out, base_iri=settings.base_iri)
+            keep = out / ".cache" / "analysis.json" if store else None
+            analysis = analytics.analyze(analytics.network_store(lines), out, base_iri=settings.base_iri, keep=keep)
             result.files.update(analysis.files)
             result.who_matters = analytics.who_matters_section(analysis)
             scores = {iri: row["pagerank"] for iri, row in analysis.scores.items()}
@@ -217,12 +243,13 @@ def _file_hash(path: Path) -> str:
 
 def _extract_all(todo: list[tuple[str, str, str]], settings: Settings, extractor: Extractor | None,
                  workers: int | None, progress: bool | None,
-                 cache: ExtractionCache | None) -> Iterator[tuple[str, tuple[Extraction, list[str]] | Skipped]]:
-    """(source, (Extraction, its document's graph lines) or Skipped) for each (path, source, hash), in order;
-    in worker processes when it pays.
+                 cache: ExtractionCache | None) -> Iterator[tuple[str, tuple[Summary, list[str], Extraction | None] | Skipped]]:
+    """(source, (summary, its document's graph lines, Extraction or None) or Skipped) for each (path, source,
+    hash), in order; in worker processes when it pays.
 
     Workers take documents in batches (spaCy runs a batch a quarter faster than one document at a time), make
-    each document's graph lines, and write both to the cache themselves, so the main process only collects.
+    each document's graph lines, and write all to the cache themselves; with a cache, they send back only the
+    summary and the lines (the main process reads an extraction back from the cache if it is asked for).
     """
     workers = workers or os.cpu_count() or 1
     if not todo:
@@ -253,10 +280,10 @@ BATCH = 32  # documents per worker task
 
 
 def _extract_batch(batch: list[tuple[str, str, str]], extractor: Extractor, cache: ExtractionCache | None,
-                   settings: Settings) -> list[tuple[Extraction, list[str]] | Skipped]:
+                   settings: Settings) -> list[tuple[Summary, list[str], Extraction | None] | Skipped]:
     """Read a batch of documents, run the model over the readable ones together, extract, make the graph
-    lines of each, cache."""
-    results: list[tuple[Extraction, list[str]] | Skipped | None] = []
+    lines and summary of each, cache."""
+    results: list[tuple[Summary, list[str], Extraction | None] | Skipped | None] = []
     readable: list[Document] = []
     for path, source, _ in batch:
         try:
@@ -268,10 +295,10 @@ def _extract_batch(batch: list[tuple[str, str, str]], extractor: Extractor, cach
     for i, result in enumerate(results):
         if result is None:
             extraction = next(extractions)
-            lines = document_lines(extraction, settings)
+            lines, summary = document_lines(extraction, settings), extraction.summary()
             if cache is not None:
-                cache.put(extraction, lines)
-            results[i] = (extraction, lines)
+                cache.put(extraction, lines, summary)
+            results[i] = (summary, lines, None if cache is not None else extraction)
     return results
 
 
@@ -283,7 +310,7 @@ def _init_worker(settings: Settings, cache: ExtractionCache | None) -> None:
     _WORKER = (Extractor(settings), cache, settings)
 
 
-def _worker(batch: list[tuple[str, str, str]]) -> list[tuple[Extraction, list[str]] | Skipped]:
+def _worker(batch: list[tuple[str, str, str]]) -> list[tuple[Summary, list[str], Extraction | None] | Skipped]:
     assert _WORKER is not None
     return _extract_batch(batch, *_WORKER)
 

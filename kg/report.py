@@ -15,7 +15,7 @@ def _cell(text: str) -> str:
 def build_report(result: "BuildResult") -> str:
     lines = ["# kg build report", ""]
     lines += [f"Input: {', '.join(_cell(p) for p in result.inputs)}", ""]
-    lines += [f"Documents read: {len(result.documents)}; skipped: {len(result.skipped)}; "
+    lines += [f"Documents read: {len(result.summaries)}; skipped: {len(result.skipped)}; "
               f"triples: {result.triple_count}.", ""]
     lines += ["## Entities by class", "", "| class | count |", "| --- | ---: |"]
     lines += [f"| {cls} | {n} |" for cls, n in result.class_counts.items()]
@@ -23,13 +23,11 @@ def build_report(result: "BuildResult") -> str:
     lines += [f"| {rel} | {n} |" for rel, n in result.relation_counts.items()]
     lines += ["", "## Documents", "", "| document | title | kind | sentences | entities | statements |",
               "| --- | --- | --- | ---: | ---: | ---: |"]
-    for x in sorted(result.extractions, key=lambda x: x.document.source):
-        d = x.document
-        lines.append(f"| {_cell(d.source)} | {_cell(d.title)} | {d.kind} | {len(d.sentences)} | "
-                     f"{sum(1 for e in x.entities if e.mentions)} | {len(x.statements)} |")
+    for d in sorted(result.summaries, key=lambda d: d.source):
+        lines.append(f"| {_cell(d.source)} | {_cell(d.title)} | {d.kind} | {d.sentences} | {d.mentioned} | {d.statements} |")
     if result.who_matters:
         lines += ["", result.who_matters.strip()]
-    warned = [(d.source, w) for d in result.documents for w in d.warnings]
+    warned = [(d.source, w) for d in result.summaries for w in d.warnings]
     if warned:
         lines += ["", "## Warnings", "", "| document | warning |", "| --- | --- |"]
         lines += [f"| {_cell(s)} | {_cell(w)} |" for s, w in sorted(warned)]

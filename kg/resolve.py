@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from kg.model import Entity, Extraction
+from kg.model import Summary
 
 
 @dataclass
@@ -22,12 +22,13 @@ class Resolved:
     label_votes: Counter = field(default_factory=Counter)
 
 
-def resolve(extractions: Iterable[Extraction]) -> dict[str, Resolved]:
-    """Entities of all extractions merged by key; the label is the most used name (ties: longest, then A-Z)."""
+def resolve(summaries: Iterable[Summary]) -> dict[str, Resolved]:
+    """Entities of all documents (their kg.model.Summary) merged by key; the label is the most used name
+    (ties: longest, then A-Z)."""
     merged: dict[str, Resolved] = {}
-    for extraction in extractions:
-        for entity in extraction.entities:
-            _merge(merged, entity, extraction.document.id)
+    for summary in summaries:
+        for entity in summary.entities:
+            _merge(merged, entity, summary.id)
     for r in merged.values():
         r.label = sorted(r.label_votes, key=lambda name: (-r.label_votes[name], -len(name), name))[0]
         r.alt_labels.discard(r.label)
@@ -37,13 +38,14 @@ def resolve(extractions: Iterable[Extraction]) -> dict[str, Resolved]:
     return merged
 
 
-def _merge(merged: dict[str, Resolved], entity: Entity, doc_id: str) -> None:
-    r = merged.get(entity.key)
+def _merge(merged: dict[str, Resolved], entity: tuple, doc_id: str) -> None:
+    key, cls, label, mentions, alt_labels, attributes = entity
+    r = merged.get(key)
     if r is None:
-        r = merged[entity.key] = Resolved(key=entity.key, cls=entity.cls, label=entity.label)
-    r.label_votes[entity.label] += max(1, len(entity.mentions))
-    r.alt_labels.update(a for a in entity.alt_labels if a)
-    for name, value in sorted(entity.attributes.items()):
+        r = merged[key] = Resolved(key=key, cls=cls, label=label)
+    r.label_votes[label] += max(1, mentions)
+    r.alt_labels.update(a for a in alt_labels if a)
+    for name, value in sorted(attributes.items()):
         r.attributes.setdefault(name, value)
-    if entity.mentions:
+    if mentions:
         r.documents.add(doc_id)

@@ -513,3 +513,36 @@ def test_xml_exports_hold_hostile_labels(write, read):
     assert reloaded.nodes[str(p)]["label"] == "P & <Q>"
     assert reloaded.nodes[str(p)]["class"] == "Project"
     assert [(u, v, d["kind"]) for u, v, d in reloaded.edges(data=True)] == [(str(f), str(p), "funds")]
+
+
+def test_measures_are_kept_while_the_network_is_unchanged(build_result, tmp_path):
+    """With `keep`, an unchanged network reads its measures back and leaves the files alone; a changed
+    network, or a file changed by hand, measures again and gives what a fresh run gives."""
+    keep = tmp_path / "analysis.json"
+    first = A.analyze(build_result.graph, tmp_path / "out", keep=keep)
+    files = {name: (tmp_path / "out" / name).read_bytes() for name in A.FILES}
+    stamps = {name: (tmp_path / "out" / name).stat().st_mtime_ns for name in A.FILES}
+    # Mark a kept score: if it comes back, the measures were read, not computed.
+    kept = json.loads(keep.read_text(encoding="utf-8"))
+    top = max(first.scores, key=lambda v: first.scores[v]["pagerank"])
+    kept["scores"][top]["pagerank"] = 0.123456
+    keep.write_text(json.dumps(kept), encoding="utf-8")
+    again = A.analyze(build_result.graph, tmp_path / "out", keep=keep)
+    assert again.scores[top]["pagerank"] == 0.123456
+    assert again.communities == first.communities and again.backend == first.backend
+    assert {name: (tmp_path / "out" / name).stat().st_mtime_ns for name in A.FILES} == stamps
+    assert A.who_matters_section(again) != A.who_matters_section(first)  # made from the kept scores
+    # A file changed by hand: measured again, every file as a fresh run writes it.
+    (tmp_path / "out" / "centrality.csv").write_text("edited\n", encoding="utf-8")
+    fresh = A.analyze(build_result.graph, tmp_path / "out", keep=keep)
+    assert fresh.scores[top]["pagerank"] == first.scores[top]["pagerank"]
+    assert {name: (tmp_path / "out" / name).read_bytes() for name in A.FILES} == files
+    # Another network (one edge fewer): measured again.
+    smaller = Graph()
+    for triple in build_result.graph:
+        smaller.add(triple)
+    edge = sorted(smaller.triples((None, KG.implements, None)))[0]
+    smaller.remove(edge)
+    changed = A.analyze(smaller, tmp_path / "out", keep=keep)
+    assert changed.network.number_of_edges() == first.network.number_of_edges() - 1
+    assert changed.scores == A.analyze(smaller, tmp_path / "plain").scores

@@ -86,3 +86,36 @@ def test_cached_graph_lines_keep_unicode_line_separators(tmp_path, sample_docs):
     cache.put(extraction, lines)
     _, again = cache.get(odd.content_hash, odd.source)
     assert again == lines
+
+
+def test_rebuild_reads_only_summaries_and_lines(tmp_path, extractor):
+    """A rebuild of unchanged documents reads each one's summary and graph lines, not its whole extraction:
+    with every cached extraction deleted it writes the same files, and the extractions are read back (from the
+    cache) only when asked for, with an error naming the document when they are gone."""
+    import pytest
+
+    from kg.errors import KGError
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SAMPLE_CORPUS, corpus)
+    out = tmp_path / "out"
+    first = run([corpus], out_dir=out, extractor=extractor, validate=False, views=False)
+    files = {name: (out / name).read_bytes() for name in ("graph.nt", "graph.ttl", "graph.jsonld", "report.md")}
+    assert [x.summary() for x in first.extractions] == first.summaries
+    cache = ExtractionCache(out, Settings.from_env())
+    for path in cache.dir.rglob("*.json"):
+        path.unlink()
+    again = run([corpus], out_dir=out, validate=False, views=False, workers=1)
+    assert {name: (out / name).read_bytes() for name in files} == files
+    assert again.summaries == first.summaries
+    with pytest.raises(KGError, match="its extraction is no longer in the cache"):
+        again.extractions
+
+
+def test_summary_round_trips_through_json(build_result):
+    from kg.model import Summary
+
+    for x in build_result.extractions:
+        summary = x.summary()
+        assert Summary.from_json(summary.to_json()) == summary
+        assert summary.mentioned == sum(1 for e in x.entities if e.mentions)
