@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
 from kg.gazetteer import Gazetteer, load, slug
@@ -218,10 +218,10 @@ def _escape(text: str) -> str:
     return _NEEDS_ESCAPE.sub(_escape_char, text) if _NEEDS_ESCAPE.search(text) else text
 
 
-def decimal_literal(value: str | Decimal) -> Literal:
-    """An xsd:decimal whose lexical form survives a Turtle round trip ("1058" is written "1058.0")."""
+def decimal_literal(value: str | Decimal) -> str:
+    """The lexical form of an xsd:decimal that survives a Turtle round trip ("1058" is written "1058.0")."""
     text = format(Decimal(value), "f")
-    return Literal(text if "." in text else text + ".0", datatype=XSD.decimal)
+    return text if "." in text else text + ".0"
 
 
 def _date_type(value: str) -> str:
@@ -266,7 +266,7 @@ def _literal(st: Statement) -> tuple[str, str]:
     if st.datatype == "decimal":
         try:
             value = decimal_literal(st.obj)
-            return str(value), f'"{_escape(str(value))}"^^<{XSD.decimal}>'
+            return value, f'"{_escape(value)}"^^<{XSD.decimal}>'
         except InvalidOperation:
             return st.obj, _plain(st.obj)
     if st.datatype in ("gYear", "date"):

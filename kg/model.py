@@ -20,16 +20,21 @@ PLACE_CLASSES = ("Municipality", "Department", "Country")
 RELATIONS = ("funds", "implements", "benefits", "affiliatedWith", "partOf", "subOrganizationOf")
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def plain(value: Any) -> Any:
     """Dataclasses as dicts, tuples as lists, recursively: what `dataclasses.asdict` gives for JSON, without
     its deep copies (which made writing the extraction cache cost more than the rules that fill it)."""
+    if isinstance(value, _SCALARS):
+        return value
     names = getattr(value, "__dataclass_fields__", None)
     if names is not None:
         return {name: plain(getattr(value, name)) for name in names}
     if isinstance(value, (tuple, list)):
-        return [plain(v) for v in value]
+        return [v if isinstance(v, _SCALARS) else plain(v) for v in value]
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
+        return {k: v if isinstance(v, _SCALARS) else plain(v) for k, v in value.items()}
     return value
 
 
