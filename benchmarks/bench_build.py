@@ -2,7 +2,8 @@
 
 `run(n_docs, workers)` generates n synthetic releases (benchmarks/generate.py), then measures, in
 this order: spaCy NER alone (the same model and components kg loads, the same cleaned text, the same
-number of processes); a full `kg build` (no cache, validation off); a rebuild after one document changes.
+number of processes); a full `kg build` (no cache, validation off); a rebuild after one document changes
+(one word); a rebuild after one document is removed (which changes the actor network, so the analytics run).
 """
 
 from __future__ import annotations
@@ -114,9 +115,17 @@ def run(n_docs: int = 1000, workers: int | None = None) -> list[dict]:
         rebuild_s, _, proc = timed(build, env)
         if proc.returncode != 0:
             raise RuntimeError(proc.stderr)
-        rows.append({"measure": "rebuild after 1 document changed", "value": f"{rebuild_s:.1f} s",
-                     "rate": "target < 10 s at 10,000 docs"})
+        rows.append({"measure": "rebuild after 1 document changed (one word)", "value": f"{rebuild_s:.1f} s",
+                     "rate": "target < 10 s at 10,000 docs (measures kept if the actor network is unchanged)"})
         rows.append({"measure": "rebuild stages (kg build --timings)", "value": "", "rate": stages(proc.stderr)})
+        # Removing a document changes the actor network (its evidence counts), so the analytics run again.
+        sorted(corpus.glob("*.txt"))[n_docs // 3].unlink()
+        removed_s, _, proc = timed(build, env)
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr)
+        rows.append({"measure": "rebuild after 1 document removed", "value": f"{removed_s:.1f} s",
+                     "rate": "the actor network changes, so the analytics run again"})
+        rows.append({"measure": "its stages (kg build --timings)", "value": "", "rate": stages(proc.stderr)})
     return rows
 
 

@@ -65,9 +65,11 @@ def test_bench_queries_reports_rdflib_timeouts_and_errors():
 
 def test_bench_build():
     rows = bench_build.run(10, workers=1)
-    assert len(rows) == 7 and all(set(r) == {"measure", "value", "rate"} for r in rows)
+    assert len(rows) == 9 and all(set(r) == {"measure", "value", "rate"} for r in rows)
     stages = {r["measure"]: r["rate"] for r in rows if "stages" in r["measure"]}
-    assert set(stages) == {"build stages (kg build --timings)", "rebuild stages (kg build --timings)"}
+    assert set(stages) == {"build stages (kg build --timings)", "rebuild stages (kg build --timings)",
+                           "its stages (kg build --timings)"}
+    assert all("extract" in v for v in stages.values())
     assert "extract" in stages["build stages (kg build --timings)"] and "analyze" in stages["build stages (kg build --timings)"]
     check_suite_rows(suite.build_rows(rows))
 
