@@ -66,8 +66,7 @@ class Extractor:
         self.nlp = nlp if nlp is not None else load_nlp(self.settings.model)
         self.gaz = gazetteer or load()
         self.role_re = rules.role_regex(self.gaz)
-        acronyms = sorted(self.gaz.acronyms, key=len, reverse=True)
-        self.acronym_re = re.compile(r"(?<![\w])(" + "|".join(re.escape(a) for a in acronyms) + r")(?![\w])")
+        self.acronym_re = re.compile(r"(?<![\w])(" + rules.longest_first(self.gaz.acronyms) + r")(?![\w])")
 
     def extract(self, doc: Document) -> Extraction:
         return self.extract_all([doc]).__next__()

@@ -258,3 +258,22 @@ def test_extraction_json_round_trip_is_exact(extraction):
 def test_real_extractions_round_trip(build_result):
     for extraction in build_result.extractions:
         assert Extraction.from_json(extraction.to_json()) == extraction
+
+
+_WORDS = st.lists(st.text(alphabet="abAB .-é", min_size=1, max_size=6), min_size=1, max_size=12, unique=True)
+
+
+@given(words=_WORDS, text=st.text(alphabet="abAB .-é\n", max_size=60), ignore_case=st.booleans())
+@settings(max_examples=400, deadline=None)
+@example(words=["Minister", "Minister of Labour", "Mini"], text="the Minister of Labour and Minister of", ignore_case=True)
+def test_trie_pattern_matches_like_the_longest_first_alternation(words, text, ignore_case):
+    """kg.rules.longest_first is a faster way to write the alternation of words sorted longest first: the same
+    matches, at the same places, in any text."""
+    from kg.rules import longest_first
+
+    flags = re.I if ignore_case else 0
+    flat = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    if ignore_case:
+        assume(all(w.lower() == w.casefold() and w.lower().upper().lower() == w.lower() for w in words))
+    expected = [m.span() for m in re.finditer(rf"\b(?:{flat})\b", text, flags)]
+    assert [m.span() for m in re.finditer(rf"\b(?:{longest_first(words, ignore_case)})\b", text, flags)] == expected
