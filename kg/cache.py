@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from dataclasses import replace
 from functools import lru_cache
@@ -15,7 +16,6 @@ from pathlib import Path
 
 from kg import __version__
 from kg.model import Extraction, Summary
-from kg.serialize import write_atomic
 from kg.settings import DATA_DIR, PACKAGE_DIR, Settings
 
 # Modules whose code decides what an extraction and the graph lines of its document hold, and how they are kept.
@@ -88,9 +88,29 @@ class ExtractionCache:
         return head, body.split("\n") if body else []  # not splitlines(): U+2028 may be in a literal
 
     def put(self, extraction: Extraction, lines: list[str], summary: Summary | None = None) -> None:
-        """Write one entry (from any process). Renamed into place, not fsynced: after a power cut a lost
-        entry is only extracted again. The extraction goes first: a rebuild reads only the `.lines` file."""
+        """Write one entry (from any process). The extraction goes first: a rebuild reads only the `.lines`
+        file, so an entry is used once that is in place."""
         path = self._path(extraction.document.content_hash)
-        write_atomic(path, extraction.to_json().encode("utf-8"), fsync=False)
+        _write(path, extraction.to_json().encode("utf-8"))
         head = (summary or extraction.summary()).to_json()  # JSON holds no raw newline
-        write_atomic(path.with_suffix(".lines"), [head, "\n", "\n".join(lines)], fsync=False)
+        body = "\n".join(lines)
+        _write(path.with_suffix(".lines"), f"{head}\n{body}".encode("utf-8"))
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write a file through a temporary one renamed into place (named by process: a process writes one entry
+    at a time, and the build gives each content to one process). Not fsynced: after a power cut a lost entry is
+    only extracted again. Cheaper than serialize.write_atomic, which costs more than the rest of an entry."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        handle = open(tmp, "wb")
+    except FileNotFoundError:  # the first entry in its folder
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(tmp, "wb")
+    try:
+        with handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
