@@ -184,6 +184,7 @@ class Extraction:
         return cls(document=doc, entities=entities, statements=statements, figures=figures)
 
     def summary(self) -> "Summary":
+        """What a build keeps of this extraction once the document's graph lines are made."""
         d = self.document
         return Summary(
             source=d.source, id=d.id, title=d.title, kind=d.kind, content_hash=d.content_hash,
