@@ -476,6 +476,10 @@ def table(rows: list[dict], start: dict[str, float] | None = None) -> str:
                      f"{r['store_build_s']:.1f} s{parse}")
     if start:
         notes.append(f"process start: python -c pass {start['python']:.3f} s; kg --version {start['kg']:.3f} s")
+    if start and "load_before" in start:
+        # Other work on the machine slows every timing down: say how busy it was (os.getloadavg, 1/5/15 min).
+        loads = " / ".join(" ".join(f"{x:.2f}" for x in start[k]) for k in ("load_before", "load_after"))
+        notes.append(f"load average before / after the run: {loads} ({os.cpu_count()} CPUs)")
     notes.append("kg query call: a subprocess `kg query NAME --graph FILE --format tsv` (CONSTRUCT: Turtle), median "
                  "of 3 (one run when slower than 5 s); in-process: kg.query.run_query on the same store, which the "
                  "process keeps open as a notebook does, rows materialised, not formatted; rdflib: the same query "
@@ -504,6 +508,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("sizes", nargs="*", type=int, help="graph sizes in triples (default: 100000 1000000)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per rdflib query")
     parser.add_argument("--no-rdflib", action="store_true", help="skip rdflib")
+    parser.add_argument("--query", action="append", metavar="NAME", dest="queries",
+                        help="time only this shipped query (repeatable; default: all of them)")
     parser.add_argument("--rdflib-worker", nargs=3, metavar=("GRAPH", "JOBS", "TIMEOUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.rdflib_worker:
@@ -511,8 +517,10 @@ def main(argv: list[str] | None = None) -> int:
         rdflib_worker(graph, jobs, float(timeout))
         return 0
     start = process_start()
-    rows = run(tuple(args.sizes) or (100_000, 1_000_000), timeout=args.timeout, rdflib=not args.no_rdflib,
-               progress=True)
+    start["load_before"] = os.getloadavg()
+    rows = run(tuple(args.sizes) or (100_000, 1_000_000), queries=tuple(args.queries or ()) or None,
+               timeout=args.timeout, rdflib=not args.no_rdflib, progress=True)
+    start["load_after"] = os.getloadavg()
     print(table(rows, start))
     return 0
 

@@ -7,6 +7,7 @@ to stderr; the library's KGErrors reach the caller (kg.cli turns them into `Erro
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import textwrap
 from pathlib import Path
@@ -85,13 +86,21 @@ def _query(args: argparse.Namespace) -> int:
 
     query = find_query(args.query)  # an unknown name is reported before a missing graph
     graph = None if args.endpoint else _default_graph(args.graph)
-    result = run_query(query, _params(args.param), graph=graph, endpoint=args.endpoint,
-                       allow_update=args.allow_update, allow_service=args.allow_service, timeout=args.timeout)
-    if result.message:
-        print(result.message, file=sys.stderr)
-    if result.kind == "update":
-        return 0
-    sys.stdout.write(format_result(result, args.format))
+    # The rows are made as tuples that all live until they are printed: the cyclic garbage collector would
+    # only walk them again and again meanwhile (12-actor-network at 1M triples: ~0.3 s of a 3.8 s call).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        result = run_query(query, _params(args.param), graph=graph, endpoint=args.endpoint,
+                           allow_update=args.allow_update, allow_service=args.allow_service, timeout=args.timeout)
+        if result.message:
+            print(result.message, file=sys.stderr)
+        if result.kind == "update":
+            return 0
+        sys.stdout.write(format_result(result, args.format))
+    finally:
+        if collecting:
+            gc.enable()
     if result.kind == "select" and not result.rows:
         print("Warning: the query returned no rows", file=sys.stderr)
     return 0

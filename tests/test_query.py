@@ -477,6 +477,28 @@ def test_cli_query_and_queries(capsys, graph, endpoint):
     assert code == 0 and err == "Warning: the query returned no rows\n"
 
 
+def test_cli_query_pauses_the_garbage_collector_only_while_it_runs(capsys, graph, monkeypatch):
+    """`kg query` makes its rows with the cyclic garbage collector off, and turns it back on after, also when
+    the query fails (tests and notebooks call the CLI in their own long-lived process)."""
+    import gc
+
+    import kg.query
+
+    seen = []
+    real = kg.query.run_query
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(kg.query, "run_query", spy)
+    assert gc.isenabled()
+    code, out, _ = cli(capsys, "query", "funders", "--graph", graph, "--format", "tsv")
+    assert code == 0 and out.startswith("?funder\t") and seen == [False] and gc.isenabled()
+    code, _, err = cli(capsys, "query", "funders", "--graph", graph, "-p", "funder=not an iri")
+    assert code == 1 and "not a valid IRI" in err and gc.isenabled()
+
+
 def test_cli_without_a_graph_says_to_build_first(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("KG_OUT_DIR", str(tmp_path / "out"))
     code, out, err = cli(capsys, "query", "funders")
