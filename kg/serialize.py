@@ -9,7 +9,9 @@ import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from rdflib.namespace import RDF
 
@@ -24,6 +26,18 @@ def write_atomic(path: Path, data: bytes | Iterable[str], *, fsync: bool = True)
     """
     if isinstance(data, str):
         raise TypeError("write_atomic takes bytes or an iterable of str chunks, not one str")
+    with atomic(path, fsync=fsync) as handle:
+        if isinstance(data, bytes):
+            handle.write(data)
+        else:
+            for chunk in data:
+                handle.write(chunk.encode("utf-8"))
+
+
+@contextmanager
+def atomic(path: Path, *, fsync: bool = True) -> Iterator[BinaryIO]:
+    """A binary file to write `path` through: a temporary file beside it, renamed over it when the block ends
+    without an error, removed when it raises (see write_atomic)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     umask = os.umask(0)
@@ -31,11 +45,7 @@ def write_atomic(path: Path, data: bytes | Iterable[str], *, fsync: bool = True)
     try:
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; outputs are ordinary files
         with os.fdopen(fd, "wb") as handle:
-            if isinstance(data, bytes):
-                handle.write(data)
-            else:
-                for chunk in data:
-                    handle.write(chunk.encode("utf-8"))
+            yield handle
             handle.flush()
             if fsync:
                 os.fsync(handle.fileno())
@@ -52,13 +62,13 @@ class BackgroundWrites:
     A large build spends many seconds formatting Turtle and JSON-LD on one core while the other waits;
     a child process does it beside the analytics. The child is spawned, not forked, and reads the graph
     from the N-Triples file the build wrote, so it shares no memory with the build and copies none.
-    Each job is (path, function, args): `function(*args)` gives the file's bytes or text chunks; functions
-    must be importable (module level). `wait()` returns when every file is in place and raises OSError with
-    the child's reason if one failed (a failed file keeps its previous content: each write is a rename of a
-    complete temporary file).
+    Each job is (function, args): `function(*args)` writes its files (atomically); functions must be
+    importable (module level). `wait()` returns when every job is done and raises OSError with the child's
+    reason if one failed (a failed file keeps its previous content: each write is a rename of a complete
+    temporary file).
     """
 
-    def __init__(self, jobs: list[tuple[Path, Callable[..., bytes | Iterable[str]], tuple]]):
+    def __init__(self, jobs: list[tuple[Callable[..., None], tuple]]):
         context = multiprocessing.get_context("spawn")
         self._reader, writer = context.Pipe(duplex=False)
         self._child = context.Process(target=_child_writes, args=(jobs, writer), daemon=True)
@@ -78,10 +88,10 @@ class BackgroundWrites:
             raise OSError(message or f"the process writing the graph files stopped (exit code {child.exitcode})")
 
 
-def write_jobs(jobs: list[tuple[Path, Callable[..., bytes | Iterable[str]], tuple]]) -> None:
-    """Write each (path, function, args) job here, one after the other."""
-    for path, make, args in jobs:
-        write_atomic(path, make(*args))
+def write_jobs(jobs: list[tuple[Callable[..., None], tuple]]) -> None:
+    """Run each (function, args) job here, one after the other."""
+    for write, args in jobs:
+        write(*args)
 
 
 def _child_writes(jobs, pipe) -> None:
@@ -112,14 +122,25 @@ def read_ntriples(path: Path) -> Iterator[str]:
             yield line[:-2]
 
 
-def turtle_file(ntriples: Path, base_iri: str) -> Iterator[str]:
-    """Turtle of a kg N-Triples file (see turtle_lines)."""
-    return turtle_lines(read_ntriples(ntriples), base_iri)
-
-
-def jsonld_file(ntriples: Path, base_iri: str) -> Iterator[str]:
-    """JSON-LD of a kg N-Triples file (see jsonld_lines)."""
-    return jsonld_lines(read_ntriples(ntriples), base_iri)
+def graph_files(ntriples: Path, base_iri: str, turtle: Path, jsonld: Path) -> None:
+    """Turtle and JSON-LD of a kg N-Triples file (see turtle_lines and jsonld_lines), in one pass: the file is
+    read and grouped by subject once for both. Each file is written atomically; on an error neither is
+    replaced."""
+    writers = (_Turtle(base_iri), _JsonLd(base_iri))
+    with atomic(turtle) as ttl, atomic(jsonld) as js:
+        handles = (ttl, js)
+        for writer, handle in zip(writers, handles):
+            handle.write(writer.head().encode("utf-8"))
+        blocks: tuple[list[str], list[str]] = ([], [])
+        for subject, pairs in _groups(read_ntriples(ntriples)):
+            for writer, out in zip(writers, blocks):
+                out.append(writer.block(subject, pairs))
+            if len(blocks[0]) >= 1024:
+                for handle, out in zip(handles, blocks):
+                    handle.write("".join(out).encode("utf-8"))
+                    out.clear()
+        for writer, handle, out in zip(writers, handles, blocks):
+            handle.write(("".join(out) + writer.tail()).encode("utf-8"))
 
 
 _TEMPORARY = re.compile(r"^\.[^/]+\.[A-Za-z0-9_]+\.tmp$")
@@ -197,31 +218,47 @@ class _Shown(dict):
 
 def turtle_lines(lines: Iterable[str], base_iri: str) -> Iterator[str]:
     """Turtle text, chunk by chunk: prefixes, then one block per subject in sorted order."""
-    prefixes = _prefixes(base_iri)
-    for prefix, ns in prefixes:
-        yield f"@prefix {prefix}: <{ns}> .\n"
-    names = _Shown(lambda iri: _compact(iri, prefixes) or f"<{iri}>")
-    rdf_type = str(RDF.type)
+    writer = _Turtle(base_iri)
+    yield writer.head()
+    for subject, pairs in _groups(lines):
+        yield writer.block(subject, pairs)
 
-    def term(t: str) -> str:
+
+class _Turtle:
+    """Turtle of subject groups: `head()` (the prefixes), then `block(subject, pairs)` for each subject."""
+
+    def __init__(self, base_iri: str):
+        self.prefixes = _prefixes(base_iri)
+        self.names = _Shown(lambda iri: _compact(iri, self.prefixes) or f"<{iri}>")
+        self.rdf_type = str(RDF.type)
+
+    def head(self) -> str:
+        return "".join(f"@prefix {prefix}: <{ns}> .\n" for prefix, ns in self.prefixes)
+
+    @staticmethod
+    def tail() -> str:
+        return ""
+
+    def term(self, t: str) -> str:
         if t[0] == "<":
-            return names[t[1:-1]]
+            return self.names[t[1:-1]]
         if t[-1] == ">":  # "lexical form"^^<datatype>; an N-Triples lexical form holds no raw '"'
             i = t.rindex('"^^<')
-            return f"{t[:i + 1]}^^{names[t[i + 4:-1]]}"
+            return f"{t[:i + 1]}^^{self.names[t[i + 4:-1]]}"
         return t
 
-    for subject, pairs in _groups(lines):
+    def block(self, subject: str, pairs: list[tuple[str, str]]) -> str:
+        names, term = self.names, self.term
         out = ["\n", names[subject]]
         predicate = None
         for p, o in pairs:
             if p != predicate:
-                out += (" ;\n    " if predicate else " ", "a" if p == rdf_type else names[p], " ", term(o))
+                out += (" ;\n    " if predicate else " ", "a" if p == self.rdf_type else names[p], " ", term(o))
                 predicate = p
             else:
                 out += (",\n        ", term(o))
         out.append(" .\n")
-        yield "".join(out)
+        return "".join(out)
 
 
 def _unescape(text: str) -> str:
@@ -234,79 +271,97 @@ def _value_order(v: dict) -> tuple[str, str, str, str]:
 
 
 def jsonld_lines(lines: Iterable[str], base_iri: str) -> Iterator[str]:
-    """JSON-LD text, chunk by chunk: a @context of the project's prefixes and one node per subject.
+    """JSON-LD text, chunk by chunk: a @context of the project's prefixes and one node per subject."""
+    writer = _JsonLd(base_iri)
+    yield writer.head()
+    for subject, pairs in _groups(lines):
+        yield writer.block(subject, pairs)
+    yield writer.tail()
+
+
+class _JsonLd:
+    """JSON-LD of subject groups: `head()`, `block(subject, pairs)` for each subject, then `tail()`.
 
     Each node is written as `json.dumps` writes {"@id", "@type": sorted, property: [values sorted by
     _value_order]} (properties sorted by compact name); a single value without escapes is written directly,
     as its N-Triples form is already a JSON string.
     """
-    prefixes = _prefixes(base_iri)
-    context = dict(prefixes)
-    longest_first = sorted(prefixes, key=lambda kv: -len(kv[1]))
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
-    rdf_type = str(RDF.type)
 
-    def short(iri: str) -> str:
-        for prefix, ns in longest_first:
-            if iri.startswith(ns) and len(iri) > len(ns):
-                return f"{prefix}:{iri[len(ns):]}"
-        return iri
+    def __init__(self, base_iri: str):
+        prefixes = _prefixes(base_iri)
+        self.context = dict(prefixes)
+        longest_first = sorted(prefixes, key=lambda kv: -len(kv[1]))
+        self.dumps = json.JSONEncoder(ensure_ascii=False).encode
+        self.rdf_type = str(RDF.type)
+        self.separator = "\n  "
 
-    compact = _Shown(short)
-    quoted = _Shown(lambda iri: dumps(compact[iri]))  # the compact IRI as a JSON string
-    ref = _Shown(lambda iri: '{"@id": ' + quoted[iri] + "}")
+        def short(iri: str) -> str:
+            for prefix, ns in longest_first:
+                if iri.startswith(ns) and len(iri) > len(ns):
+                    return f"{prefix}:{iri[len(ns):]}"
+            return iri
 
-    def value(t: str) -> dict:
+        self.compact = _Shown(short)
+        self.quoted = _Shown(lambda iri: self.dumps(self.compact[iri]))  # the compact IRI as a JSON string
+        self.ref = _Shown(lambda iri: '{"@id": ' + self.quoted[iri] + "}")
+
+    def head(self) -> str:
+        return '{\n "@context": ' + json.dumps(self.context, ensure_ascii=False, indent=1).replace("\n", "\n ") + \
+            ',\n "@graph": ['
+
+    @staticmethod
+    def tail() -> str:
+        return "\n ]\n}\n"
+
+    def value(self, t: str) -> dict:
         if t[0] == "<":
-            return {"@id": compact[t[1:-1]]}
+            return {"@id": self.compact[t[1:-1]]}
         i = t.rindex('"')
         lexical, rest = t[1:i], t[i + 1:]
         v: dict = {"@value": _unescape(lexical) if "\\" in lexical else lexical}
         if rest.startswith("@"):
             v["@language"] = rest[1:]
         elif rest:  # ^^<datatype>
-            v["@type"] = compact[rest[3:-1]]
+            v["@type"] = self.compact[rest[3:-1]]
         return v
 
-    def text(t: str) -> str:
+    def text(self, t: str) -> str:
         """json.dumps(value(t)), without the dict when it can."""
         if t[0] == "<":
-            return ref[t[1:-1]]
+            return self.ref[t[1:-1]]
         if "\\" in t:
-            return dumps(value(t))
+            return self.dumps(self.value(t))
         # No backslash: the lexical form holds no '"', '\\' or control character (N-Triples escapes them all),
         # so `"lexical"` is already the JSON string json.dumps(..., ensure_ascii=False) would write.
         i = t.rindex('"')
         if i == len(t) - 1:
             return '{"@value": ' + t + "}"
         if t[i + 1] == "@":
-            return '{"@value": ' + t[:i + 1] + ', "@language": ' + dumps(t[i + 2:]) + "}"
-        return '{"@value": ' + t[:i + 1] + ', "@type": ' + quoted[t[i + 4:-1]] + "}"
+            return '{"@value": ' + t[:i + 1] + ', "@language": ' + self.dumps(t[i + 2:]) + "}"
+        return '{"@value": ' + t[:i + 1] + ', "@type": ' + self.quoted[t[i + 4:-1]] + "}"
 
-    yield '{\n "@context": ' + json.dumps(context, ensure_ascii=False, indent=1).replace("\n", "\n ") + ',\n "@graph": ['
-    separator = "\n  "
-    for subject, pairs in _groups(lines):
+    def block(self, subject: str, pairs: list[tuple[str, str]]) -> str:
+        compact, quoted, dumps = self.compact, self.quoted, self.dumps
         types: list[str] = []
         props: dict[str, list[str]] = {}
         for p, o in pairs:
-            if p == rdf_type:
+            if p == self.rdf_type:
                 types.append(compact[o[1:-1]])
             elif p in props:
                 props[p].append(o)
             else:
                 props[p] = [o]
-        out = [separator, '{"@id": ', quoted[subject]]
+        out = [self.separator, '{"@id": ', quoted[subject]]
+        self.separator = ",\n  "
         if types:
             out += (', "@type": ', dumps(sorted(types)))
         for _, p in sorted((compact[p], p) for p in props):
             objects = props[p]
             out += (", ", quoted[p], ": [")
             if len(objects) == 1:
-                out.append(text(objects[0]))
+                out.append(self.text(objects[0]))
             else:
-                out.append(", ".join(dumps(v) for v in sorted(map(value, objects), key=_value_order)))
+                out.append(", ".join(dumps(v) for v in sorted(map(self.value, objects), key=_value_order)))
             out.append("]")
         out.append("}")
-        yield "".join(out)
-        separator = ",\n  "
-    yield "\n ]\n}\n"
+        return "".join(out)

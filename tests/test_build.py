@@ -226,33 +226,46 @@ def test_write_atomic_failure_keeps_the_old_file_and_no_temp_file(tmp_path):
 
 
 def test_background_writes_write_every_file(tmp_path, build_result):
-    from kg.serialize import BackgroundWrites, jsonld_file, turtle_file
+    from kg.serialize import BackgroundWrites, graph_files
 
     nt = build_result.files["graph.nt"]
-    base = build_result.base_iri
-    writes = BackgroundWrites([(tmp_path / "g.ttl", turtle_file, (nt, base)), (tmp_path / "g.jsonld", jsonld_file, (nt, base))])
+    writes = BackgroundWrites([(graph_files, (nt, build_result.base_iri, tmp_path / "g.ttl", tmp_path / "g.jsonld"))])
     writes.wait()
     assert (tmp_path / "g.ttl").read_bytes() == build_result.files["graph.ttl"].read_bytes()
     assert (tmp_path / "g.jsonld").read_bytes() == build_result.files["graph.jsonld"].read_bytes()
     assert sorted(os.listdir(tmp_path)) == ["g.jsonld", "g.ttl"]
 
 
-def test_background_writes_report_a_failure_and_keep_the_old_file(tmp_path, build_result):
-    from kg.serialize import BackgroundWrites, jsonld_file, turtle_file
+def test_background_writes_report_a_failure_and_keep_the_old_files(tmp_path, build_result):
+    """A bad line half-way through: the error reaches the build, and neither file is replaced or left half-written."""
+    from kg.serialize import BackgroundWrites, graph_files
 
     good = build_result.files["graph.nt"]
     bad = tmp_path / "bad.nt"
     head = "".join(good.read_text(encoding="utf-8").splitlines(keepends=True)[:30])
     bad.write_text(head + "<oops> this is not N-Triples\n", encoding="utf-8")
-    target = tmp_path / "graph.jsonld"
-    target.write_bytes(b"previous\n")
-    writes = BackgroundWrites([(tmp_path / "graph.ttl", turtle_file, (good, build_result.base_iri)),
-                               (target, jsonld_file, (bad, build_result.base_iri))])
+    for name in ("graph.ttl", "graph.jsonld"):
+        (tmp_path / name).write_bytes(b"previous\n")
+    writes = BackgroundWrites([(graph_files, (bad, build_result.base_iri, tmp_path / "graph.ttl", tmp_path / "graph.jsonld"))])
     with pytest.raises(OSError, match="not a kg N-Triples line: <oops>"):
         writes.wait()
-    assert (tmp_path / "graph.ttl").read_bytes() == build_result.files["graph.ttl"].read_bytes()
-    assert target.read_bytes() == b"previous\n"
+    assert (tmp_path / "graph.ttl").read_bytes() == (tmp_path / "graph.jsonld").read_bytes() == b"previous\n"
     assert sorted(os.listdir(tmp_path)) == ["bad.nt", "graph.jsonld", "graph.ttl"]
+
+
+def test_graph_files_are_the_streaming_writers_output(tmp_path, build_result):
+    """The one-pass writer gives the bytes turtle_lines and jsonld_lines give, on a graph large enough to be
+    written in several batches."""
+    from kg.serialize import graph_files, jsonld_lines, read_ntriples, turtle_lines
+
+    lines = sorted(f"<https://w3id.org/kg/resource/n/{i:05d}> <http://www.w3.org/2000/01/rdf-schema#label> \"n{i}\"@en"
+                   for i in range(3000)) + list(read_ntriples(build_result.files["graph.nt"]))
+    lines.sort()
+    nt = tmp_path / "g.nt"
+    nt.write_text("".join(f"{line} .\n" for line in lines), encoding="utf-8")
+    graph_files(nt, build_result.base_iri, tmp_path / "g.ttl", tmp_path / "g.jsonld")
+    assert (tmp_path / "g.ttl").read_text(encoding="utf-8") == "".join(turtle_lines(lines, build_result.base_iri))
+    assert (tmp_path / "g.jsonld").read_text(encoding="utf-8") == "".join(jsonld_lines(lines, build_result.base_iri))
 
 
 def test_graph_nt_is_the_sorted_graph(build_result):
