@@ -52,20 +52,14 @@ class ExtractionCache:
     def _path(self, content_hash: str) -> Path:
         return self.dir / content_hash[:2] / f"{content_hash}.json"
 
-    def get(self, content_hash: str, source: str) -> tuple[Extraction, list[str] | None] | None:
-        """(extraction, its document's graph lines) for content seen before; the lines are None when the
-        content was read under another name (the lines name the source) or were not kept."""
-        path = self._path(content_hash)
+    def get(self, content_hash: str, source: str) -> Extraction | None:
+        """The extraction of content seen before, named `source` (the same content may now live under another
+        name); its graph lines come from get_summary."""
         try:
-            extraction = Extraction.from_json(path.read_text(encoding="utf-8"))
+            extraction = Extraction.from_json(self._path(content_hash).read_text(encoding="utf-8"))
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        lines = None
-        if extraction.document.source == source:
-            got = self._lines(path)
-            lines = got[1] if got else None
-        # The same content may now live under another name.
-        return replace(extraction, document=replace(extraction.document, source=source)), lines
+        return replace(extraction, document=replace(extraction.document, source=source))
 
     def get_summary(self, content_hash: str, source: str) -> tuple[Summary, list[str]] | None:
         """(summary, its document's graph lines) for content seen before under the same name, else None."""

@@ -63,7 +63,7 @@ class BuildResult:
             got = self.cache.get(summary.content_hash, summary.source) if self.cache else None
             if got is None:
                 raise KGError(f"{summary.source}: its extraction is no longer in the cache; build again")
-            out.append(got[0])
+            out.append(got)
         return out
 
     @property
@@ -145,9 +145,8 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
         if hit is not None:
             summaries[source], known[source] = hit
             continue
-        cached = store.get(digest, source) if store else None
-        if cached is not None:  # the same content under another name: its lines must name this one
-            extraction = cached[0]
+        extraction = store.get(digest, source) if store else None
+        if extraction is not None:  # the same content under another name: its lines must name this one
             summaries[source], known[source] = extraction.summary(), document_lines(extraction, settings)
             store.put(extraction, known[source], summaries[source])
         else:
@@ -179,11 +178,11 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
         ntriples = out / "graph.nt"
         serialize.write_atomic(ntriples, serialize.ntriples_chunks(lines))
         jobs = [(serialize.graph_files, (ntriples, settings.base_iri, out / "graph.ttl", out / "graph.jsonld"))]
+        writes = None
         if len(lines) >= BACKGROUND_WRITES_MIN_TRIPLES:  # in another process, beside the analytics
-            writes = [serialize.BackgroundWrites(jobs)]
+            writes = serialize.BackgroundWrites(jobs)
         else:
             serialize.write_jobs(jobs)
-            writes = []
         result.files.update((name, out / name) for name in ("graph.ttl", "graph.jsonld", "graph.nt"))
         clock.lap("graph files")
         scores = None
@@ -204,9 +203,8 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
         elif views:
             result.notes.append(f"Views not written: the graph has {len(lines):,} triples, more than "
                                 f"{settings.views_max_triples:,} (KG_VIEWS_MAX_TRIPLES); run `kg viz` to write them.")
-        if writes:
-            for background in writes:
-                background.wait()
+        if writes is not None:
+            writes.wait()
             clock.lap("graph files")
         serialize.write_atomic(out / "report.md", report.build_report(result).encode("utf-8"))
         result.files["report.md"] = out / "report.md"

@@ -84,7 +84,7 @@ def test_cached_graph_lines_keep_unicode_line_separators(tmp_path, sample_docs):
     assert any("\u2028" in line for line in lines)
     cache = ExtractionCache(tmp_path, settings)
     cache.put(extraction, lines)
-    _, again = cache.get(odd.content_hash, odd.source)
+    _, again = cache.get_summary(odd.content_hash, odd.source)
     assert again == lines
 
 
