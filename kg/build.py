@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from rdflib import Graph, URIRef
@@ -60,7 +61,22 @@ def build_lines(extractions: Iterable[Extraction], settings: Settings | None = N
 
 def merge_lines(documents: Iterable[tuple[Summary, list[str]]], settings: Settings,
                 gazetteer: Gazetteer | None = None) -> list[str]:
-    """The graph of documents given as (summary, document_lines): sorted, unique N-Triples lines.
+    """The graph of documents given as (summary, document_lines): sorted, unique N-Triples lines (see merge)."""
+    return merge(documents, settings, gazetteer).lines
+
+
+@dataclass
+class Merged:
+    """A merged graph and what a later rebuild needs to patch it (kg.incremental)."""
+
+    lines: list[str]  # sorted, unique
+    entity_lines: list[str]  # the part made from all documents together (entity_lines), as made
+    shared: dict[str, int]  # the lines made more than once (by several documents, or twice): how many times
+
+
+def merge(documents: Iterable[tuple[Summary, list[str]]], settings: Settings,
+          gazetteer: Gazetteer | None = None) -> Merged:
+    """The graph of documents given as (summary, document_lines).
 
     Lines rather than an rdflib Graph keep memory small and output stable for large corpora. The facts of
     one document (`document_lines`) do not depend on the others; only entity descriptions (labels voted
@@ -73,9 +89,19 @@ def merge_lines(documents: Iterable[tuple[Summary, list[str]]], settings: Settin
         summaries.append(summary)
         lines += made
     summaries.sort(key=lambda x: x.id)
-    lines += entity_lines(resolve(summaries), settings, gaz)
+    entities = entity_lines(resolve(summaries), settings, gaz)
+    lines += entities
     lines.sort()
-    return [line for i, line in enumerate(lines) if i == 0 or line != lines[i - 1]]
+    unique: list[str] = []
+    shared: dict[str, int] = {}
+    previous = None
+    for line in lines:
+        if line != previous:
+            unique.append(line)
+            previous = line
+        else:
+            shared[line] = shared.get(line, 1) + 1
+    return Merged(unique, entities, shared)
 
 
 class _Terms:

@@ -39,7 +39,8 @@ def fingerprint(settings: Settings) -> str:
 class ExtractionCache:
     """`DIR/.cache/<fingerprint>/<hash[:2]>/<hash>.json` (the extraction) and `.lines` (its kg.model.Summary as
     JSON on the first line, then its document's graph lines, see kg.build.document_lines: all a rebuild reads
-    of a document that did not change); older fingerprints are removed on open."""
+    of a document that did not change), and `build/`, what the next build needs to patch the graph files
+    (kg.incremental); older fingerprints are removed on open."""
 
     def __init__(self, out_dir: Path, settings: Settings):
         self.root = Path(out_dir) / ".cache"
@@ -54,32 +55,32 @@ class ExtractionCache:
 
     def get(self, content_hash: str, source: str) -> Extraction | None:
         """The extraction of content seen before, named `source` (the same content may now live under another
-        name); its graph lines come from get_summary."""
+        name); its summary and graph lines come from get_summary and lines."""
         try:
             extraction = Extraction.from_json(self._path(content_hash).read_text(encoding="utf-8"))
         except (OSError, ValueError, KeyError, TypeError):
             return None
         return replace(extraction, document=replace(extraction.document, source=source))
 
-    def get_summary(self, content_hash: str, source: str) -> tuple[Summary, list[str]] | None:
-        """(summary, its document's graph lines) for content seen before under the same name, else None."""
-        got = self._lines(self._path(content_hash))
-        if got is None:
-            return None
+    def get_summary(self, content_hash: str, source: str) -> Summary | None:
+        """The summary of content seen before under the same name (the first line of its `.lines` file), else None."""
         try:
-            summary = Summary.from_json(got[0])
-        except (ValueError, KeyError, TypeError):
+            with open(self._path(content_hash).with_suffix(".lines"), encoding="utf-8") as handle:
+                summary = Summary.from_json(handle.readline())
+        except (OSError, ValueError, KeyError, TypeError):
             return None
-        return (summary, got[1]) if summary.source == source else None
+        return summary if summary.source == source else None
 
-    @staticmethod
-    def _lines(path: Path) -> tuple[str, list[str]] | None:
+    def lines(self, content_hash: str, source: str) -> list[str] | None:
+        """The graph lines of a document seen before under the same name, else None."""
         try:
-            text = path.with_suffix(".lines").read_text(encoding="utf-8")
-        except (OSError, ValueError):
+            text = self._path(content_hash).with_suffix(".lines").read_text(encoding="utf-8")
+            head, _, body = text.partition("\n")
+            if Summary.from_json(head).source != source:
+                return None
+        except (OSError, ValueError, KeyError, TypeError):
             return None
-        head, _, body = text.partition("\n")
-        return head, body.split("\n") if body else []  # not splitlines(): U+2028 may be in a literal
+        return body.split("\n") if body else []  # not splitlines(): U+2028 may be in a literal
 
     def put(self, extraction: Extraction, lines: list[str], summary: Summary | None = None) -> None:
         """Write one entry (from any process). The extraction goes first: a rebuild reads only the `.lines`

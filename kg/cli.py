@@ -126,6 +126,9 @@ def _build(args: argparse.Namespace) -> int:
         print(f"Relations: {rels}.", file=sys.stderr)
         if result.validation:
             print(f"Validation: {result.validation.summary()}.", file=sys.stderr)
+        if result.patched is not None:
+            print(f"Graph files patched, not written again: {result.patched:,} line(s) added or removed since the "
+                  "last build.", file=sys.stderr)
         for name, path in result.files.items():
             print(f"Wrote {path}", file=sys.stderr)
     if args.timings:

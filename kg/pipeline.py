@@ -14,16 +14,15 @@ from functools import cached_property
 from pathlib import Path
 
 from rdflib import Graph
-from rdflib.namespace import RDF
 
-from kg import report, serialize
-from kg.build import document_lines, lines_to_graph, merge_lines
+from kg import incremental, report, serialize
+from kg.build import document_lines, lines_to_graph, merge
 from kg.extract import Extractor
 from kg.cache import ExtractionCache
 from kg.errors import InputError, KGError
+from kg.gazetteer import load as load_gazetteer
 from kg.ingest import Skipped, display_path, iter_files, read_document
 from kg.model import Document, Extraction, Summary
-from kg.ontology import KG
 from kg.settings import SAMPLE_CORPUS, Settings
 from kg.validate import ValidationResult, validate_graph
 
@@ -42,7 +41,7 @@ class BuildResult:
     inputs: list[str]
     summaries: list[Summary]  # one per document read, by source
     skipped: list[Skipped]
-    lines: list[str]  # the graph as sorted N-Triples lines (see kg.build.merge_lines)
+    triples: int
     validation: ValidationResult | None
     base_iri: str = Settings.base_iri
     files: dict[str, Path] = field(default_factory=dict)
@@ -51,6 +50,17 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (`kg build --timings`)
     kept: list[Extraction] | None = field(default=None, repr=False)  # the extractions, when not cached
     cache: ExtractionCache | None = field(default=None, repr=False)
+    made: list[str] | None = field(default=None, repr=False)  # the lines, when the build made them all
+    counts: tuple[dict[str, int], dict[str, int]] | None = field(default=None, repr=False)  # see _counts
+    patched: int | None = None  # lines added or removed when the build patched the last one's files (kg.incremental)
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The graph as sorted N-Triples lines (see kg.build.merge_lines): as made, or read back from graph.nt
+        after a build that patched the files (kg.incremental)."""
+        if self.made is not None:
+            return self.made
+        return list(serialize.read_ntriples(self.files["graph.nt"]))
 
     @cached_property
     def extractions(self) -> list[Extraction]:
@@ -77,7 +87,7 @@ class BuildResult:
 
     @property
     def triple_count(self) -> int:
-        return len(self.lines)
+        return self.triples
 
     @property
     def class_counts(self) -> dict[str, int]:
@@ -89,17 +99,12 @@ class BuildResult:
 
     @cached_property
     def _counts(self) -> tuple[dict[str, int], dict[str, int]]:
-        """(entities by class, relations by name), from one pass over the lines."""
-        rdf_type, kg_ns = f"<{RDF.type}>", f"<{KG._NS}"
-        classes: Counter = Counter()
-        relations: Counter = Counter()
-        for line in self.lines:
-            _, predicate, obj = line.split(" ", 2)
-            if predicate == rdf_type:
-                if obj.startswith(kg_ns):
-                    classes[obj[len(kg_ns):-1]] += 1
-            elif predicate.startswith(kg_ns):
-                relations[predicate[len(kg_ns):-1]] += 1
+        """(entities by class, relations by name), for every class and relation of the report."""
+        if self.counts is not None:
+            classes, relations = self.counts
+        else:
+            classes, relations = Counter(), Counter()
+            incremental.tally(self.lines, classes, relations)
         return ({cls: classes.get(cls, 0) for cls in (*ENTITY_CLASSES, "Document")},
                 {rel: relations.get(rel, 0) for rel in RELATIONS})
 
@@ -143,7 +148,7 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
         seen[digest] = source
         hit = store.get_summary(digest, source) if store else None
         if hit is not None:
-            summaries[source], known[source] = hit
+            summaries[source] = hit
             continue
         extraction = store.get(digest, source) if store else None
         if extraction is not None:  # the same content under another name: its lines must name this one
@@ -161,54 +166,83 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
             kept[source] = extraction
     clock.lap("extract")
     order = sorted(summaries)
-    gaz = extractor.gaz if extractor else None
-    lines = merge_lines(((summaries[s], known.pop(s)) for s in order), settings, gaz)
+    gaz = extractor.gaz if extractor else load_gazetteer()
+    folder = store.dir / "build" if store and write else None
+    state = incremental.load(folder, out) if folder else None
+    if folder:
+        incremental.forget(folder)  # until the files are all written again
+    patched = incremental.patch(out, folder, state, summaries, known, store.lines, settings, gaz) if state else None
+    network = None  # the network's triples in the store beside the state (kg.incremental), brought up to date
+    if patched is not None:
+        network = incremental.network_store(folder, patched.removed, patched.added)
+    merged = None
+    if patched is None:
+        merged = merge(((summaries[s], known.pop(s) if s in known else _cached_lines(store, summaries[s]))
+                        for s in order), settings, gaz)
     clock.lap("graph")
     shown = inputs if paths else ["sample-corpus (the five IOM pages bundled with kg)"]
-    result = BuildResult(shown, [summaries[s] for s in order], skipped, lines, None, settings.base_iri, timings=timings,
-                         kept=None if kept is None else [kept[s] for s in order], cache=store)
-    if validate and len(lines) <= settings.validate_max_triples:
+    result = BuildResult(shown, [summaries[s] for s in order], skipped,
+                         patched.state.triples if patched else len(merged.lines), None, settings.base_iri,
+                         timings=timings, kept=None if kept is None else [kept[s] for s in order], cache=store,
+                         made=merged.lines if merged else None,
+                         counts=(patched.state.classes, patched.state.relations) if patched else None,
+                         patched=len(patched.removed) + len(patched.added) if patched else None)
+    if write:
+        result.files.update((name, out / name) for name in incremental.GRAPH_FILES)
+    if validate and result.triple_count <= settings.validate_max_triples:
         result.validation = validate_graph(result.graph)
         clock.lap("validate")
     elif validate:
         result.validation = ValidationResult(True, "", 0, "skipped: not run", skipped=(
-            f"the graph has {len(lines):,} triples, more than {settings.validate_max_triples:,} "
+            f"the graph has {result.triple_count:,} triples, more than {settings.validate_max_triples:,} "
             "(KG_VALIDATE_MAX_TRIPLES); run `kg validate OUT/graph.ttl` to check it"))
+    writes = None
     if write:
-        ntriples = out / "graph.nt"
-        serialize.write_atomic(ntriples, serialize.ntriples_chunks(lines))
-        jobs = [(serialize.graph_files, (ntriples, settings.base_iri, out / "graph.ttl", out / "graph.jsonld"))]
-        writes = None
-        if len(lines) >= BACKGROUND_WRITES_MIN_TRIPLES:  # in another process, beside the analytics
-            writes = serialize.BackgroundWrites(jobs)
-        else:
-            serialize.write_jobs(jobs)
-        result.files.update((name, out / name) for name in ("graph.ttl", "graph.jsonld", "graph.nt"))
+        if merged is not None:
+            ntriples = out / "graph.nt"
+            serialize.write_atomic(ntriples, serialize.ntriples_chunks(merged.lines))
+            jobs = [(serialize.graph_files, (ntriples, settings.base_iri, out / "graph.ttl", out / "graph.jsonld"))]
+            if folder:
+                jobs.append((incremental.write_network_store, (ntriples, folder)))
+            if len(merged.lines) >= BACKGROUND_WRITES_MIN_TRIPLES:  # in another process, beside the analytics
+                writes = serialize.BackgroundWrites(jobs)
+            else:
+                serialize.write_jobs(jobs)
         clock.lap("graph files")
         scores = None
         if analyze:
             from kg import analyze as analytics
 
             keep = out / ".cache" / "analysis.json" if store else None
-            analysis = analytics.analyze(analytics.network_store(lines), out, base_iri=settings.base_iri, keep=keep)
+            analysis = analytics.analyze(network if network is not None else analytics.network_store(result.lines),
+                                         out, base_iri=settings.base_iri, keep=keep)
             result.files.update(analysis.files)
             result.who_matters = analytics.who_matters_section(analysis)
             scores = {iri: row["pagerank"] for iri, row in analysis.scores.items()}
             clock.lap("analyze")
-        if views and len(lines) <= settings.views_max_triples:
+        if views and result.triple_count <= settings.views_max_triples:
             from kg.viz import render_views
 
             result.files["views/index.html"] = render_views(result.graph, out, scores=scores)[0]
             clock.lap("views")
         elif views:
-            result.notes.append(f"Views not written: the graph has {len(lines):,} triples, more than "
+            result.notes.append(f"Views not written: the graph has {result.triple_count:,} triples, more than "
                                 f"{settings.views_max_triples:,} (KG_VIEWS_MAX_TRIPLES); run `kg viz` to write them.")
+        network = None  # closes the store
         if writes is not None:
             writes.wait()
             clock.lap("graph files")
         serialize.write_atomic(out / "report.md", report.build_report(result).encode("utf-8"))
         result.files["report.md"] = out / "report.md"
         clock.lap("report")
+        if folder:
+            if patched:
+                incremental.save(folder, patched.state, out, patched.entity_lines, patched.shared)
+            else:
+                documents = {s: summaries[s].content_hash for s in order}
+                state = incremental.State(incremental.code_stamp(), documents, len(merged.lines), *result._counts)
+                incremental.save(folder, state, out, merged.entity_lines, merged.shared)
+            clock.lap("state")
     return result
 
 
@@ -222,6 +256,13 @@ class _Clock:
         now = time.perf_counter()
         self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
         self.last = now
+
+
+def _cached_lines(cache: ExtractionCache | None, summary: Summary) -> list[str]:
+    lines = cache.lines(summary.content_hash, summary.source) if cache else None
+    if lines is None:
+        raise KGError(f"{summary.source}: its graph lines are no longer in the cache (OUT/.cache); build again")
+    return lines
 
 
 def _shown(path: Path, explicit: bool) -> str:

@@ -26,7 +26,7 @@ def test_rebuild_uses_the_cache_and_sees_changes(tmp_path, extractor):
     shutil.copytree(SAMPLE_CORPUS, corpus)
     first = run([corpus], out_dir=tmp_path / "out", extractor=extractor, validate=False)
     cache = ExtractionCache(tmp_path / "out", Settings.from_env())
-    assert len(list(cache.dir.rglob("*.json"))) == 5
+    assert len(list(cache.dir.glob("??/*.json"))) == 5
     before = (tmp_path / "out" / "graph.ttl").read_bytes()
     # A rebuild with nothing changed reads every document from the cache: same bytes, no extractor needed.
     again = run([corpus], out_dir=tmp_path / "out", validate=False, workers=1)
@@ -39,7 +39,7 @@ def test_rebuild_uses_the_cache_and_sees_changes(tmp_path, extractor):
     changed = run([corpus], out_dir=tmp_path / "out", extractor=extractor, validate=False)
     labels = {e.label for x in changed.extractions for e in x.entities}
     assert "Jorge Sagastume Reyes" in labels
-    assert len(list(cache.dir.rglob("*.json"))) == 6
+    assert len(list(cache.dir.glob("??/*.json"))) == 6
 
 
 def test_cache_fingerprint_changes_with_settings():
@@ -53,7 +53,7 @@ def test_cached_graph_lines_follow_a_renamed_file(tmp_path, extractor):
     shutil.copytree(SAMPLE_CORPUS, corpus)
     run([corpus], out_dir=tmp_path / "out", extractor=extractor, validate=False, views=False, analyze=False)
     cache = ExtractionCache(tmp_path / "out", Settings.from_env())
-    assert len(list(cache.dir.rglob("*.lines"))) == 5
+    assert len(list(cache.dir.glob("??/*.lines"))) == 5
     target = corpus / "001_f895a70f8baf4d0d.txt"
     target.rename(corpus / "renamed.txt")
     cached = run([corpus], out_dir=tmp_path / "out", validate=False, views=False, analyze=False, workers=1)
@@ -84,8 +84,9 @@ def test_cached_graph_lines_keep_unicode_line_separators(tmp_path, sample_docs):
     assert any("\u2028" in line for line in lines)
     cache = ExtractionCache(tmp_path, settings)
     cache.put(extraction, lines)
-    _, again = cache.get_summary(odd.content_hash, odd.source)
-    assert again == lines
+    assert cache.get_summary(odd.content_hash, odd.source).title == odd.title
+    assert cache.lines(odd.content_hash, odd.source) == lines
+    assert cache.lines(odd.content_hash, "another/name.txt") is None
 
 
 def test_rebuild_reads_only_summaries_and_lines(tmp_path, extractor):

@@ -1,0 +1,172 @@
+"""A rebuild after a few documents change patches the graph files (kg.incremental): the files it leaves are byte
+for byte those of a full build of the same corpus, and it falls back to a full build when the files are not what
+the last build left."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from benchmarks.generate import generate
+from kg import incremental
+from kg.pipeline import run
+
+FILES = ("graph.nt", "graph.ttl", "graph.jsonld", "report.md", "centrality.csv", "scores.ttl", "network.gexf")
+
+
+def _build(corpus: Path, out: Path, extractor):
+    return run([corpus], out_dir=out, extractor=extractor, views=False, validate=False, progress=False)
+
+
+def _full(corpus: Path, out: Path, cached: Path, extractor):
+    """A build of `corpus` that writes every file: the cache of `cached` (no state, no kept analytics) copied in."""
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(cached / ".cache", out / ".cache", ignore=shutil.ignore_patterns("build", "analysis.json"))
+    result = _build(corpus, out, extractor)
+    assert result.patched is None
+    return result
+
+
+def _same_files(a: Path, b: Path) -> None:
+    for name in FILES:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("corpus")
+    generate(60, folder, seed=11)
+    return folder
+
+
+def test_rebuild_patches_to_the_bytes_of_a_full_build(corpus, tmp_path, extractor):
+    docs = tmp_path / "docs"
+    shutil.copytree(corpus, docs)
+    out = tmp_path / "out"
+    first = _build(docs, out, extractor)
+    assert first.patched is None
+    files = sorted(docs.glob("*.txt"))
+    edited = files[7]
+    original = edited.read_text(encoding="utf-8")
+    words = original.split()
+
+    def edit_word():  # a word of the body changes: offsets after it move, so its evidence records change
+        edited.write_text(original.replace(words[40], words[40] + "s", 1), encoding="utf-8")
+
+    def remove():
+        files[12].unlink()
+
+    def add():  # a new document naming actors the others name (their labels are voted again)
+        (docs / "zz_new.txt").write_text(files[3].read_text(encoding="utf-8").replace(".", ". Also,", 2), encoding="utf-8")
+
+    def revert():  # back to content the cache holds: nothing extracted, the lines read from the cache
+        edited.write_text(original, encoding="utf-8")
+
+    for step, change in enumerate((edit_word, remove, add, revert)):
+        change()
+        again = _build(docs, out, extractor)
+        assert again.patched, f"step {step} ({change.__name__}) wrote every file"
+        full = _full(docs, tmp_path / f"full{step}", out, extractor)
+        _same_files(out, tmp_path / f"full{step}")
+        assert again.triple_count == full.triple_count
+        assert again.class_counts == full.class_counts and again.relation_counts == full.relation_counts
+        assert again.lines == full.lines
+
+
+def test_nothing_changed_leaves_the_files_alone(corpus, tmp_path, extractor):
+    """And the graph is read back from them for validation and views."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for path in sorted(corpus.glob("*.txt"))[:6]:
+        shutil.copy(path, docs)
+    out = tmp_path / "out"
+    _build(docs, out, extractor)
+    before = {name: (out / name).stat().st_mtime_ns for name in incremental.GRAPH_FILES}
+    again = run([docs], out_dir=out, extractor=extractor, views=True, validate=True, progress=False)
+    assert again.patched == 0
+    assert again.validation.conforms and len(again.graph) == again.triple_count == len(again.lines)
+    assert (out / "views" / "index.html").is_file()
+    assert {name: (out / name).stat().st_mtime_ns for name in incremental.GRAPH_FILES} == before
+
+
+@pytest.mark.parametrize("damage", ["edit", "remove"])
+def test_a_graph_file_changed_since_means_a_full_build(corpus, tmp_path, extractor, damage):
+    docs = tmp_path / "docs"
+    shutil.copytree(corpus, docs)
+    out = tmp_path / "out"
+    _build(docs, out, extractor)
+    ttl = out / "graph.ttl"
+    if damage == "edit":
+        ttl.write_text(ttl.read_text(encoding="utf-8") + "\n# my note\n", encoding="utf-8")
+    else:
+        ttl.unlink()
+    first = sorted(docs.glob("*.txt"))[0]
+    first.write_text(first.read_text(encoding="utf-8") + "\nThe end.\n", encoding="utf-8")
+    again = _build(docs, out, extractor)
+    assert again.patched is None
+    _full(docs, tmp_path / "full", out, extractor)
+    _same_files(out, tmp_path / "full")
+
+
+def test_many_changes_mean_a_full_build(corpus, tmp_path, extractor, monkeypatch):
+    docs = tmp_path / "docs"
+    shutil.copytree(corpus, docs)
+    out = tmp_path / "out"
+    _build(docs, out, extractor)
+    for path in sorted(docs.glob("*.txt"))[:3]:
+        path.unlink()
+    assert _build(docs, out, extractor).patched is None
+    monkeypatch.setattr(incremental, "MAX_CHANGED_SHARE", 0.1)  # 6 of 60
+    for path in sorted(docs.glob("*.txt"))[:5]:
+        path.unlink()
+    assert _build(docs, out, extractor).patched
+    _full(docs, tmp_path / "full", out, extractor)
+    _same_files(out, tmp_path / "full")
+
+
+def test_rewrite_equals_writing_the_new_lines(build_result, tmp_path):
+    """Random removals and additions (new subjects, whole subjects gone, first and last records, escapes) patched
+    into files written from one set of lines give the files written from the other."""
+    import random
+
+    from kg import serialize
+
+    lines = build_result.lines
+    extra = [f'<https://w3id.org/kg/resource/zz/{i}> <http://www.w3.org/2000/01/rdf-schema#label> "x\\\\y \\"{i}\\" \\u00e9"'
+             for i in range(5)] + ['<http://example.org/a%20b> <http://example.org/p> <http://example.org/o>',
+                                   '<https://w3id.org/kg/resource/aa> <http://example.org/p> "1"^^<http://www.w3.org/2001/XMLSchema#integer>']
+    rng = random.Random(3)
+    base = build_result.base_iri
+
+    def write(folder: Path, rows: list[str]) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        serialize.write_atomic(folder / "graph.nt", serialize.ntriples_chunks(rows))
+        serialize.graph_files(folder / "graph.nt", base, folder / "graph.ttl", folder / "graph.jsonld")
+
+    for trial in range(25):
+        old = sorted(set(rng.sample(lines, len(lines) * 3 // 4) + rng.sample(extra, rng.randint(0, 3))))
+        pool = sorted(set(lines) | set(extra))
+        new = sorted(set(line for line in old if rng.random() > 0.02) | set(rng.sample(pool, rng.randint(1, 60))))
+        if trial % 5 == 0:  # a whole subject goes, and the first and last lines change
+            subject = old[len(old) // 2].split(" ", 1)[0]
+            new = sorted(set(line for line in new if not line.startswith(subject + " ")) - {old[0], old[-1]})
+        patched, expected = tmp_path / f"p{trial}", tmp_path / f"e{trial}"
+        write(patched, old)
+        write(expected, new)
+        incremental.rewrite(patched, sorted(set(old) - set(new)), sorted(set(new) - set(old)), base)
+        for name in incremental.GRAPH_FILES:
+            assert (patched / name).read_bytes() == (expected / name).read_bytes(), (trial, name)
+
+
+def test_rewrite_refuses_a_missing_line(build_result, tmp_path):
+    from kg import serialize
+
+    serialize.write_atomic(tmp_path / "graph.nt", serialize.ntriples_chunks(build_result.lines))
+    serialize.graph_files(tmp_path / "graph.nt", build_result.base_iri, tmp_path / "graph.ttl", tmp_path / "graph.jsonld")
+    before = (tmp_path / "graph.nt").read_bytes()
+    with pytest.raises(ValueError, match="missing"):
+        incremental.rewrite(tmp_path, ['<http://example.org/not> <http://example.org/in> "the graph"'], [],
+                            build_result.base_iri)
+    assert (tmp_path / "graph.nt").read_bytes() == before
