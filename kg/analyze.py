@@ -525,11 +525,19 @@ _XML_TYPES = {bool: "boolean", int: "long", float: "double", str: "string"}
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+_XML_SPECIAL = re.compile("[&<>\"\n\r\t\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _xml(text: object) -> str:
     """Text for an XML attribute value or element content (characters XML 1.0 cannot hold are dropped)."""
     if isinstance(text, bool):
         text = "true" if text else "false"
-    return (_NOT_XML.sub("", str(text)).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    elif isinstance(text, (int, float)):
+        return str(text)  # digits, '.', '-', 'e', "inf", "nan": nothing to escape
+    text = str(text)
+    if _XML_SPECIAL.search(text) is None:  # most labels and IRIs: written as they are
+        return text
+    return (_NOT_XML.sub("", text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#09;"))
 
 
