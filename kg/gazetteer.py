@@ -101,6 +101,15 @@ class Gazetteer:
             for acronym in org.acronyms:
                 self.acronyms.setdefault(acronym, org)
         self._start_cache: dict[int, dict[str, int]] = {}
+        self._last: tuple[str | None, dict[int, tuple[Hit, ...]]] = (None, {})  # the last text's hits, by index
+        self._tokenised: tuple[str | None, list, list] = (None, [], [])
+
+    def _tokens(self, text: str) -> tuple[list[tuple[int, int]], list[str]]:
+        """The token spans of `text` and their folded forms (kept for the last text)."""
+        if self._tokenised[0] is not text:
+            tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+            self._tokenised = (text, tokens, [fold(text[s:e]) for s, e in tokens])
+        return self._tokenised[1], self._tokenised[2]
 
     def find(self, text: str, index: dict) -> list[Hit]:
         """Longest, leftmost capitalised phrases of `text` whose folded form is a key of `index`.
@@ -108,9 +117,16 @@ class Gazetteer:
         Each token is folded once; the key of a phrase is its tokens' folds joined by spaces (the
         text between tokens is punctuation or space, which folding turns into one space anyway).
         """
+        if self._last[0] is not text:  # the extractor looks up places, then organizations, in the same text
+            self._last = (text, {})
+        found = self._last[1].get(id(index))
+        if found is None:
+            found = self._last[1][id(index)] = tuple(self._find(text, index))
+        return list(found)
+
+    def _find(self, text: str, index: dict) -> list[Hit]:
         starts = self._starts(index)
-        tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
-        folded = [fold(text[s:e]) for s, e in tokens]
+        tokens, folded = self._tokens(text)
         hits: list[Hit] = []
         i = 0
         while i < len(tokens):
