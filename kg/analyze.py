@@ -93,16 +93,16 @@ class Ranked:
 # --- Projection -------------------------------------------------------------------------------------
 
 def network_store(source: Graph | Sequence[str], predicates: frozenset[str] | None = None,
-                  chunk: int = 100_000) -> pyoxigraph.Store:
-    """An in-memory pyoxigraph store for the network query: the triples of `source` (an rdflib graph, or N-Triples
-    lines without the final " ." as kg.build makes them) whose predicate is in `predicates` (default: those
-    the query names, see network_predicates; an empty set keeps every triple). Lines are fed in chunks so the
-    graph is never one more string in memory."""
+                  chunk: int = 100_000, path: Path | None = None) -> pyoxigraph.Store:
+    """A pyoxigraph store for the network query, in memory or on disk at `path` (a new folder): the triples of
+    `source` (an rdflib graph, or N-Triples lines without the final " ." as kg.build makes them) whose predicate
+    is in `predicates` (default: those the query names, see network_predicates; an empty set keeps every
+    triple). Lines are fed in chunks so the graph is never one more string in memory."""
     if isinstance(source, Graph):
         text = source.serialize(format="nt", encoding="utf-8").decode("utf-8")
         source = [line[:-2] for line in text.split("\n") if line]  # not splitlines(): literals may hold \x0b, U+2028
     wanted = {f"<{p}>" for p in (network_predicates() if predicates is None else predicates)}
-    store = pyoxigraph.Store()
+    store = pyoxigraph.Store(str(path)) if path is not None else pyoxigraph.Store()
     for i in range(0, len(source), chunk):
         part = source[i:i + chunk]
         if wanted:

@@ -117,36 +117,18 @@ def load(folder: Path, out: Path) -> State | None:
 
 # --- The actor network's triples in an on-disk store ----------------------------------------------------------
 # The analytics compare the actor network with the last build's (kg.analyze keeps the measures when it is the
-# same); finding the network takes one query over the triples it is made of. A rebuild updates a store of those
-# triples kept beside the state by the lines that changed, instead of loading them all again.
+# same); finding the network takes one query over the triples it is made of. A full build loads them into a
+# store on disk beside the state; a rebuild updates it by the lines that changed instead of loading them again.
 
-def write_network_store(ntriples: Path, folder: Path) -> None:
-    """The store of the network's triples of a kg N-Triples file, at `folder`/network (run beside the analytics
-    of a full build, in the process that writes graph.ttl and graph.jsonld)."""
-    import shutil
+def network_folder(folder: Path, *, fresh: bool = False) -> Path:
+    """Where the store of the network's triples is kept; `fresh` removes what is there (a full build makes it
+    again from the whole graph, see kg.analyze.network_store)."""
+    if fresh:
+        import shutil
 
-    import pyoxigraph
-
-    from kg.analyze import network_predicates
-
+        shutil.rmtree(folder / "network", ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("network.*.tmp"):
-        shutil.rmtree(old, ignore_errors=True)
-    wanted = {f"<{p}>".encode() for p in network_predicates()}
-    tmp = folder / f"network.{os.getpid()}.tmp"
-    store = pyoxigraph.Store(str(tmp))
-    with open(ntriples, "rb") as handle:
-        while True:
-            rows = handle.readlines(1 << 24)
-            if not rows:
-                break
-            part = b"".join(row for row in rows if row.split(b" ", 2)[1] in wanted)
-            if part:
-                store.bulk_load(part, format=pyoxigraph.RdfFormat.N_TRIPLES)
-    store.flush()
-    del store
-    shutil.rmtree(folder / "network", ignore_errors=True)
-    os.replace(tmp, folder / "network")
+    return folder / "network"
 
 
 def network_store(folder: Path, removed: list[str], added: list[str]):
@@ -156,15 +138,19 @@ def network_store(folder: Path, removed: list[str], added: list[str]):
 
     from kg.analyze import network_predicates
 
-    if not (folder / "network").is_dir():
+    if not network_folder(folder).is_dir():
         return None
     wanted = {f"<{p}>" for p in network_predicates()}
-    store = pyoxigraph.Store(str(folder / "network"))
-    for lines, change in ((removed, store.remove), (added, store.add)):
-        part = [line for line in lines if line.split(" ", 2)[1] in wanted]
-        if part:
-            for quad in pyoxigraph.parse(" .\n".join(part).encode() + b" .\n", format=pyoxigraph.RdfFormat.N_TRIPLES):
-                change(quad)
+    try:
+        store = pyoxigraph.Store(str(network_folder(folder)))
+        for lines, change in ((removed, store.remove), (added, store.add)):
+            part = [line for line in lines if line.split(" ", 2)[1] in wanted]
+            if part:
+                for quad in pyoxigraph.parse(" .\n".join(part).encode() + b" .\n", format=pyoxigraph.RdfFormat.N_TRIPLES):
+                    change(quad)
+    except OSError:  # unreadable, or open in another process: made again from the graph
+        store = None
+        network_folder(folder, fresh=True)
     return store
 
 

@@ -177,6 +177,8 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
         network = incremental.network_store(folder, patched.removed, patched.added)
     merged = None
     if patched is None:
+        if folder:
+            incremental.network_folder(folder, fresh=True)  # made again by the analytics, if they run
         merged = merge(((summaries[s], known.pop(s) if s in known else _cached_lines(store, summaries[s]))
                         for s in order), settings, gaz)
     clock.lap("graph")
@@ -202,8 +204,6 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
             ntriples = out / "graph.nt"
             serialize.write_atomic(ntriples, serialize.ntriples_chunks(merged.lines))
             jobs = [(serialize.graph_files, (ntriples, settings.base_iri, out / "graph.ttl", out / "graph.jsonld"))]
-            if folder:
-                jobs.append((incremental.write_network_store, (ntriples, folder)))
             if len(merged.lines) >= BACKGROUND_WRITES_MIN_TRIPLES:  # in another process, beside the analytics
                 writes = serialize.BackgroundWrites(jobs)
             else:
@@ -214,8 +214,9 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
             from kg import analyze as analytics
 
             keep = out / ".cache" / "analysis.json" if store else None
-            analysis = analytics.analyze(network if network is not None else analytics.network_store(result.lines),
-                                         out, base_iri=settings.base_iri, keep=keep)
+            if network is None:  # on disk beside the state, for the next build to update (kg.incremental)
+                network = analytics.network_store(result.lines, path=incremental.network_folder(folder) if folder else None)
+            analysis = analytics.analyze(network, out, base_iri=settings.base_iri, keep=keep)
             result.files.update(analysis.files)
             result.who_matters = analytics.who_matters_section(analysis)
             scores = {iri: row["pagerank"] for iri, row in analysis.scores.items()}
