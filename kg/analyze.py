@@ -33,10 +33,8 @@ from kg.errors import AnalysisError
 from kg.ontology import KG
 from kg.query import find_query
 from kg.settings import Settings
-from kg.vocab import ROLES
+from kg.vocab import NETWORK_QUERY, ROLES
 
-# Installed wheels carry a copy inside the package; a source checkout uses the top-level folder.
-NETWORK_QUERY = "12-actor-network"
 
 # In order of preference when an entity carries more than one of them.
 CLASSES = ("Organization", "Person", "Project", "FundingSource", "Municipality", "Department", "Country")

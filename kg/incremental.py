@@ -35,7 +35,8 @@ from kg.settings import PACKAGE_DIR, Settings
 GRAPH_FILES = ("graph.nt", "graph.ttl", "graph.jsonld")
 # Past this share of documents changed, writing every file again costs less than finding each changed line.
 MAX_CHANGED_SHARE = 0.02
-_CODE = ("serialize", "incremental", "vocab", "build")  # modules that decide the files' bytes
+# Modules that decide the files' bytes, and which triples the network's store holds (with the network query).
+_CODE = ("serialize", "incremental", "vocab", "build", "analyze")
 
 
 @dataclass
@@ -63,9 +64,13 @@ class Patched:
 
 
 def code_stamp() -> str:
+    from kg.query import find_query
+    from kg.vocab import NETWORK_QUERY
+
     h = hashlib.sha256()
     for name in _CODE:
         h.update((PACKAGE_DIR / f"{name}.py").read_bytes())
+    h.update(find_query(NETWORK_QUERY).text.encode("utf-8"))
     return h.hexdigest()[:16]
 
 

@@ -28,3 +28,6 @@ ROLES: dict[str, dict[str, str]] = {
     "benefits": {"projects": "benefits_in", "funders": "benefit_funders", "amount": "benefit_amount"},
     "broker": {"score": "broker"},
 }
+
+# The shipped query the analytics take the actor network from (kg.analyze).
+NETWORK_QUERY = "12-actor-network"

@@ -170,3 +170,18 @@ def test_rewrite_refuses_a_missing_line(build_result, tmp_path):
         incremental.rewrite(tmp_path, ['<http://example.org/not> <http://example.org/in> "the graph"'], [],
                             build_result.base_iri)
     assert (tmp_path / "graph.nt").read_bytes() == before
+
+
+def test_the_state_follows_the_network_query(monkeypatch):
+    """The network's store holds the triples the network query names: another query text means another state."""
+    import kg.query
+
+    before = incremental.code_stamp()
+    real = kg.query.find_query
+
+    def edited(ref, folder=None):
+        found = real(ref, folder)
+        return type(found)(**{**found.__dict__, "text": found.text + "\n# edited\n"})
+
+    monkeypatch.setattr(kg.query, "find_query", edited)
+    assert incremental.code_stamp() != before
