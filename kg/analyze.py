@@ -454,10 +454,10 @@ def _network_digest(network: nx.MultiDiGraph, backend: str, base_iri: str | None
     """Hash of what the measures and files depend on: the network, the backend, the base IRI and this code."""
     h = hashlib.sha256(Path(__file__).read_bytes() + Path(serialize.__file__).read_bytes())
     h.update(json.dumps([backend, base_iri or Settings.from_env().base_iri]).encode())
-    for v, attrs in sorted(network.nodes(data=True)):
-        h.update(json.dumps([v, sorted(attrs.items())], ensure_ascii=False).encode())
-    for u, v, k, attrs in sorted(network.edges(keys=True, data=True), key=lambda e: e[:3]):
-        h.update(json.dumps([u, v, k, sorted(attrs.items())], ensure_ascii=False).encode())
+    nodes = [[v, sorted(attrs.items())] for v, attrs in sorted(network.nodes(data=True))]
+    edges = [[u, v, k, sorted(attrs.items())] for u, v, k, attrs in sorted(network.edges(keys=True, data=True),
+                                                                        key=lambda e: e[:3])]
+    h.update(json.dumps([nodes, edges], ensure_ascii=False).encode())
     return h.hexdigest()
 
 

@@ -132,6 +132,7 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
     known: dict[str, list[str]] = {}  # source -> its document's graph lines, made by a worker or cached
     kept: dict[str, Extraction] | None = None if store else {}  # with no cache to read them back from
     todo: list[tuple[str, str, str]] = []  # (path, shown source, content hash)
+    pool = None  # started at the first document to extract: the workers load the model while the scan goes on
     for item in iter_files(inputs):
         if isinstance(item, Skipped):
             skipped.append(item)
@@ -156,8 +157,10 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
             store.put(extraction, known[source], summaries[source])
         else:
             todo.append((str(item), source, digest))
+            if pool is None and extractor is None and (workers or os.cpu_count() or 1) > 1:
+                pool = _start_pool(settings, workers or os.cpu_count() or 1, store)
     clock.lap("read cache" if store else "scan")
-    for source, result in _extract_all(todo, settings, extractor, workers, progress, store):
+    for source, result in _extract_all(todo, settings, extractor, workers, progress, store, pool):
         if isinstance(result, Skipped):
             skipped.append(result)
             continue
@@ -282,38 +285,54 @@ def _file_hash(path: Path) -> str:
 
 
 def _extract_all(todo: list[tuple[str, str, str]], settings: Settings, extractor: Extractor | None,
-                 workers: int | None, progress: bool | None,
-                 cache: ExtractionCache | None) -> Iterator[tuple[str, tuple[Summary, list[str], Extraction | None] | Skipped]]:
+                 workers: int | None, progress: bool | None, cache: ExtractionCache | None,
+                 pool: ProcessPoolExecutor | None = None,
+                 ) -> Iterator[tuple[str, tuple[Summary, list[str], Extraction | None] | Skipped]]:
     """(source, (summary, its document's graph lines, Extraction or None) or Skipped) for each (path, source,
-    hash), in order; in worker processes when it pays.
+    hash), in order; in worker processes (`pool`, or one started here when it pays).
 
     Workers take documents in batches (spaCy runs a batch a quarter faster than one document at a time), make
     each document's graph lines, and write all to the cache themselves; with a cache, they send back only the
     summary and the lines (the main process reads an extraction back from the cache if it is asked for).
     """
     workers = workers or os.cpu_count() or 1
-    if not todo:
-        return
-    size = max(1, min(BATCH, len(todo) // (workers * 4)))
-    batches = [todo[i:i + size] for i in range(0, len(todo), size)]
-    if workers <= 1 or len(todo) < 4 * workers or extractor is not None:
-        extractor = extractor or Extractor(settings)
-        results = (_extract_batch(batch, extractor, cache, settings) for batch in batches)
-    else:
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(settings, cache))
-        results = pool.map(_worker, batches)
-    bar = _progress_bar(len(todo), progress)
     try:
-        for batch, batch_results in zip(batches, results):
-            for (_, source, _), result in zip(batch, batch_results):
-                yield source, result
+        if not todo:
+            return
+        size = max(1, min(BATCH, len(todo) // (workers * 4)))
+        batches = [todo[i:i + size] for i in range(0, len(todo), size)]
+        if pool is None and (workers <= 1 or len(todo) < 4 * workers or extractor is not None):
+            extractor = extractor or Extractor(settings)
+            results = (_extract_batch(batch, extractor, cache, settings) for batch in batches)
+        else:
+            pool = pool or _start_pool(settings, workers, cache, warm=False)
+            results = pool.map(_worker, batches)
+        bar = _progress_bar(len(todo), progress)
+        try:
+            for batch, batch_results in zip(batches, results):
+                for (_, source, _), result in zip(batch, batch_results):
+                    yield source, result
+                if bar is not None:
+                    bar.update(len(batch))
+        finally:
             if bar is not None:
-                bar.update(len(batch))
+                bar.close()
     finally:
-        if bar is not None:
-            bar.close()
-        if "pool" in locals():
+        if pool is not None:
             pool.shutdown(cancel_futures=True)
+
+
+def _start_pool(settings: Settings, workers: int, cache: ExtractionCache | None, *, warm: bool = True) -> ProcessPoolExecutor:
+    """Worker processes, each with its extractor; `warm` starts them (and their model loading) now."""
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(settings, cache))
+    if warm:
+        for _ in range(workers):
+            pool.submit(_ready)
+    return pool
+
+
+def _ready() -> bool:
+    return _WORKER is not None
 
 
 BATCH = 32  # documents per worker task
