@@ -323,11 +323,11 @@ def _extract_all(todo: list[tuple[str, str, str]], settings: Settings, extractor
 
 
 def _start_pool(settings: Settings, workers: int, cache: ExtractionCache | None, *, warm: bool = True) -> ProcessPoolExecutor:
-    """Worker processes, each with its extractor; `warm` starts them (and their model loading) now."""
+    """Worker processes, each with its extractor; `warm` starts one now (and its model loading: the others start
+    when there is work for them, and a rebuild of a few documents needs only one, beside the scan on the other core)."""
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(settings, cache))
     if warm:
-        for _ in range(workers):
-            pool.submit(_ready)
+        pool.submit(_ready)
     return pool
 
 
