@@ -17,7 +17,8 @@ import json
 import mmap
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from json.decoder import scanstring
 from pathlib import Path
@@ -209,7 +210,7 @@ def patch(out: Path, folder: Path, state: State, summaries: dict[str, Summary], 
         return None
     delta.update(entities)
     try:
-        with _NTriples(out / "graph.nt") as nt, _Turtle(out / "graph.ttl") as ttl, _JsonLd(out / "graph.jsonld") as js:
+        with _files(out, settings.base_iri) as (nt, ttl, js):
             changes = _changes(delta, shared, nt)
             if changes is None:
                 return None
@@ -251,8 +252,17 @@ def _changes(delta: Counter, shared: dict[str, int], nt: "_NTriples") -> tuple[l
 def rewrite(out: Path, removed: list[str], added: list[str], base_iri: str) -> None:
     """Patch graph.nt, graph.ttl and graph.jsonld in `out`: the sorted lines `removed` out, `added` in.
     Raises ValueError when a file is not as expected (then any of them may be patched)."""
-    with _NTriples(out / "graph.nt") as nt, _Turtle(out / "graph.ttl") as ttl, _JsonLd(out / "graph.jsonld") as js:
+    with _files(out, base_iri) as (nt, ttl, js):
         _rewrite(nt, ttl, js, removed, added, base_iri)
+
+
+@contextmanager
+def _files(out: Path, base_iri: str) -> Iterator[tuple["_NTriples", "_Turtle", "_JsonLd"]]:
+    """The three graph files in `out`, open for patching (the prefixes are those the writers use)."""
+    prefixes = dict(serialize._prefixes(base_iri))
+    with _NTriples(out / "graph.nt") as nt, _Turtle(out / "graph.ttl", prefixes) as ttl, \
+            _JsonLd(out / "graph.jsonld", prefixes) as js:
+        yield nt, ttl, js
 
 
 def _rewrite(nt: "_NTriples", ttl: "_Turtle", js: "_JsonLd", removed: list[str], added: list[str], base_iri: str) -> None:
@@ -433,17 +443,12 @@ class _Turtle(_Sorted):
     """graph.ttl: the prefixes, then a block per subject, each a blank line and the subject at the start of a
     line (a literal holds no raw line break, so a blank line starts a block)."""
 
-    def __init__(self, path: Path):
-        self.names: dict[str, str] = {}
+    def __init__(self, path: Path, prefixes: dict[str, str]):
+        self.prefixes = prefixes
         super().__init__(path)
 
     def region(self) -> tuple[int, int]:
         i = self.buf.find(b"\n\n")
-        head = bytes(self.buf[:max(i, 0)]).decode("utf-8")
-        for row in head.split("\n"):
-            if row.startswith("@prefix "):
-                name, _, ns = row[len("@prefix "):].partition(": <")
-                self.names[name] = ns[:-len("> .")]
         return (i + 1, len(self.buf)) if i >= 0 else (len(self.buf), len(self.buf))
 
     def next_start(self, p: int) -> int:
@@ -458,7 +463,7 @@ class _Turtle(_Sorted):
         if token.startswith("<"):
             return f"{token} ".encode()
         prefix, _, local = token.partition(":")
-        return f"<{self.names[prefix]}{local}> ".encode()
+        return f"<{self.prefixes[prefix]}{local}> ".encode()
 
 
 class _JsonLd(_Sorted):
@@ -468,15 +473,14 @@ class _JsonLd(_Sorted):
     _NODE = b'\n  {"@id": '
     _TAIL = b"\n ]\n}\n"
 
-    def __init__(self, path: Path):
-        self.context: dict[str, str] = {}
+    def __init__(self, path: Path, prefixes: dict[str, str]):
+        self.context = prefixes
         super().__init__(path)
 
     def region(self) -> tuple[int, int]:
         i = self.buf.find(self._NODE)
         if i < 0 or not self.buf[-len(self._TAIL):] == self._TAIL:
             return len(self.buf), len(self.buf)
-        self.context = json.loads(bytes(self.buf[:i]).decode("utf-8").rstrip()[:-len(',\n "@graph": [')] + "\n}")["@context"]
         return i + 3, len(self.buf) - len(self._TAIL)
 
     def next_start(self, p: int) -> int:

@@ -133,6 +133,7 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
     kept: dict[str, Extraction] | None = None if store else {}  # with no cache to read them back from
     todo: list[tuple[str, str, str]] = []  # (path, shown source, content hash)
     pool = None  # started at the first document to extract: the workers load the model while the scan goes on
+    processes = workers or os.cpu_count() or 1
     for item in iter_files(inputs):
         if isinstance(item, Skipped):
             skipped.append(item)
@@ -157,10 +158,10 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
             store.put(extraction, known[source], summaries[source])
         else:
             todo.append((str(item), source, digest))
-            if pool is None and extractor is None and (workers or os.cpu_count() or 1) > 1:
-                pool = _start_pool(settings, workers or os.cpu_count() or 1, store)
+            if pool is None and extractor is None and processes > 1:
+                pool = _start_pool(settings, processes, store)
     clock.lap("read cache" if store else "scan")
-    for source, result in _extract_all(todo, settings, extractor, workers, progress, store, pool):
+    for source, result in _extract_all(todo, settings, extractor, processes, progress, store, pool):
         if isinstance(result, Skipped):
             skipped.append(result)
             continue
@@ -285,7 +286,7 @@ def _file_hash(path: Path) -> str:
 
 
 def _extract_all(todo: list[tuple[str, str, str]], settings: Settings, extractor: Extractor | None,
-                 workers: int | None, progress: bool | None, cache: ExtractionCache | None,
+                 workers: int, progress: bool | None, cache: ExtractionCache | None,
                  pool: ProcessPoolExecutor | None = None,
                  ) -> Iterator[tuple[str, tuple[Summary, list[str], Extraction | None] | Skipped]]:
     """(source, (summary, its document's graph lines, Extraction or None) or Skipped) for each (path, source,
@@ -295,7 +296,6 @@ def _extract_all(todo: list[tuple[str, str, str]], settings: Settings, extractor
     each document's graph lines, and write all to the cache themselves; with a cache, they send back only the
     summary and the lines (the main process reads an extraction back from the cache if it is asked for).
     """
-    workers = workers or os.cpu_count() or 1
     try:
         if not todo:
             return
