@@ -76,6 +76,14 @@ def build_result(extractor, tmp_path_factory):
     return pipeline.run(out_dir=out, extractor=extractor, progress=False)
 
 
+@pytest.fixture()
+def graph_copy(build_result, tmp_path) -> Path:
+    """A fresh copy of the sample graph.ttl in a folder of its own (stores and answers are made beside it)."""
+    path = tmp_path / "graph.ttl"
+    shutil.copyfile(build_result.files["graph.ttl"], path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def docs_by_name(build_result):
     """file name -> Document of the session build."""

@@ -11,7 +11,7 @@ from benchmarks import bench_build, bench_centrality, bench_queries
 from kg.query import Catalogue, read_query, run_query
 from tests.conftest import require
 
-QUERY_KEYS = {"query", "size", "triples", "rows", "kg_query_s", "in_process_s", "rdflib_s", "rdflib_rows",
+QUERY_KEYS = {"query", "size", "triples", "rows", "kg_query_s", "kept_s", "in_process_s", "rdflib_s", "rdflib_rows",
               "rdflib_error", "rdflib_timeout_s", "speedup", "generate_s", "store_build_s", "rdflib_parse_s"}
 
 
@@ -49,6 +49,7 @@ def test_bench_queries(tmp_path):
         assert set(r) == QUERY_KEYS
         assert r["rows"] and r["rows"] == r["rdflib_rows"], "both engines give the same number of rows"
         assert r["kg_query_s"] > 0 and r["in_process_s"] > 0 and r["rdflib_s"] > 0 and r["speedup"].endswith("x")
+        assert r["kept_s"] > 0
     assert "| 01-funders" in bench_queries.table(rows)
     check_suite_rows(suite.query_rows(rows, {"python": 0.02, "kg": 1.0}))
 

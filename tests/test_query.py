@@ -506,15 +506,15 @@ def test_cli_query_pauses_the_garbage_collector_only_while_it_runs(capsys, graph
     import kg.query
 
     seen = []
-    real = kg.query.run_query
+    real = kg.query.run_local
 
     def spy(*args, **kwargs):
         seen.append(gc.isenabled())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(kg.query, "run_query", spy)
+    monkeypatch.setattr(kg.query, "run_local", spy)
     assert gc.isenabled()
-    code, out, _ = cli(capsys, "query", "funders", "--graph", graph, "--format", "tsv")
+    code, out, _ = cli(capsys, "query", "funders", "--graph", graph, "--format", "tsv", "--fresh")
     assert code == 0 and out.startswith("?funder\t") and seen == [False] and gc.isenabled()
     code, _, err = cli(capsys, "query", "funders", "--graph", graph, "-p", "funder=not an iri")
     assert code == 1 and "not a valid IRI" in err and gc.isenabled()

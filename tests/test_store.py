@@ -19,11 +19,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture()
-def graph(build_result, tmp_path) -> Path:
-    """A fresh copy of the sample graph in a folder of its own."""
-    path = tmp_path / "graph.ttl"
-    shutil.copyfile(build_result.files["graph.ttl"], path)
-    return path
+def graph(graph_copy) -> Path:
+    return graph_copy
 
 
 def folders(root: Path) -> list[str]:
