@@ -507,3 +507,51 @@ def test_a_large_view_is_laid_out_in_advance_and_draws(opened, tmp_path):
     page.eval("kgView.select(0)")
     assert 0 in page.eval("kgView.highlighted()")
     page.clean()
+
+
+def test_a_page_carries_at_most_facts_per_node_and_counts_the_rest(opened, tmp_path):
+    g = Graph()
+    base = "https://w3id.org/kg/resource/"
+    org = URIRef(base + "organization/busy")
+    g.add((org, RDF.type, KG.Organization))
+    g.add((org, RDFS.label, Literal("Busy Agency")))
+    doc = URIRef(base + "document/d")
+    g.add((doc, DCTERMS.title, Literal("A release")))
+    total = viz.FACTS_PER_NODE + 50
+    for k in range(total):
+        project = URIRef(f"{base}project/p{k:03d}")
+        g.add((project, RDF.type, KG.Project))
+        g.add((project, RDFS.label, Literal(f"Project {k:03d}")))
+        g.add((org, KG.implements, project))
+        ev = URIRef(f"{base}evidence/e{k}")
+        for p, v in ((RDF.type, KG.Evidence), (RDF.subject, org), (RDF.predicate, KG.implements),
+                     (RDF.object, project), (KG.sentence, Literal(f"Busy Agency implements project {k:03d}.")),
+                     (KG.evidenceDocument, doc)):
+            g.add((ev, p, v))
+    facts = viz.collect(g).nodes[str(org)].facts
+    assert len(facts) == total
+    paths = {p.name: p for p in viz.render_views(g, tmp_path, kinds=["organization", "project"])}
+
+    def busy(page: str) -> dict:
+        return next(i for i in _payload(paths[page])["info"] if i["iri"] == str(org))
+
+    # Its own page: the first FACTS_PER_NODE of them.
+    assert busy("organization-busy.html")["facts"] == facts[:viz.FACTS_PER_NODE]
+    assert busy("organization-busy.html")["factCount"] == total
+    # Another page: FACTS_PER_OTHER_NODE, those about the page's nodes first.
+    on_project = busy("project-p149.html")
+    assert on_project["factCount"] == total and len(on_project["facts"]) == viz.FACTS_PER_OTHER_NODE
+    assert on_project["facts"][0][1] == "Project 149" and on_project["facts"][1:] == [
+        f for f in facts if f[1] != "Project 149"][:viz.FACTS_PER_OTHER_NODE - 1]
+    page = opened(paths["organization-busy.html"])
+    page.eval(f"kgView.select({_payload(paths['organization-busy.html'])['focus']})")
+    panel = page.page.locator("#kg-panel").text_content()
+    assert f"Evidence ({total})" in panel and "50 more not shown (kg explain gives them all)" in panel
+    assert page.page.locator("#kg-panel .kg-fact").count() == viz.FACTS_PER_NODE
+    page.goto(paths["project-p149.html"].as_uri())
+    page.eval(f"kgView.select({[i['iri'] for i in page.eval('kgView.data.info')].index(str(org))})")
+    panel = page.page.locator("#kg-panel").text_content()
+    assert f"{total - viz.FACTS_PER_OTHER_NODE} more not shown (its own view shows more; " in panel
+    assert page.page.locator("#kg-panel .kg-fact").first.text_content().endswith("A release")
+    assert "Project 149" in page.page.locator("#kg-panel .kg-fact").first.text_content()
+    page.clean()

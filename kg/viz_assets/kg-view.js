@@ -182,7 +182,8 @@
       var f = i.facts[0];
       tooltip.appendChild(el("div", "\u201c" + f[2] + "\u201d"));
       if (f[3]) { tooltip.appendChild(el("div", "\u2014 " + f[3], "kg-n")); }
-      tooltip.appendChild(el("div", i.facts.length + " evidence sentence(s); click for all", "kg-n"));
+      tooltip.appendChild(el("div", i.factCount + " evidence sentence(s); click for " +
+                                    (i.factCount > i.facts.length ? "the first " + i.facts.length : "all"), "kg-n"));
     }
     var box = container.getBoundingClientRect(), outer = main.getBoundingClientRect();
     tooltip.style.left = Math.round(box.left - outer.left + params.pointer.DOM.x + 14) + "px";
@@ -229,8 +230,8 @@
       return e.from === id ? r.label + ": " + info[e.to].label : r.inverse + ": " + info[e.from].label;
     }));
     if (i.facts.length) {
-      panel.appendChild(el("h3", "Evidence (" + i.facts.length + ")"));
-      i.facts.slice(0, 200).forEach(function (f) {
+      panel.appendChild(el("h3", "Evidence (" + i.factCount + ")"));
+      i.facts.forEach(function (f) {
         var box = el("div", null, "kg-fact");
         var head = el("div");
         head.appendChild(el("span", f[0] + " ", "kg-rel"));
@@ -240,7 +241,10 @@
         if (f[3]) { box.appendChild(el("cite", f[3])); }
         panel.appendChild(box);
       });
-      if (i.facts.length > 200) { panel.appendChild(el("p", (i.facts.length - 200) + " more not shown", "kg-n")); }
+      if (i.factCount > i.facts.length) {
+        panel.appendChild(el("p", (i.factCount - i.facts.length) + " more not shown (" +
+                              (i.view ? "its own view shows more; " : "") + "kg explain gives them all)", "kg-n"));
+      }
     }
     panel.hidden = false;
     panel.setAttribute("data-node", String(id));
