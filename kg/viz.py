@@ -433,8 +433,10 @@ def _short(label: str, limit: int = 40) -> str:
     return label if len(label) <= limit else label[: limit - 1].rstrip() + "\u2026"
 
 
-def page_data(data: VizData, view: View, names: dict[str, str] | None = None) -> dict:
-    """Everything the page's script needs, as plain JSON-able data (built through pyvis)."""
+def page_data(data: VizData, view: View, names: dict[str, str] | None = None,
+              info: list[dict] | None = None) -> dict:
+    """Everything the page's script needs, as plain JSON-able data (built through pyvis); `info` is
+    page_info's, where the caller has it already."""
     net = build_network(data, view)
     nodes, edges, _, _, _, options = net.get_network_data()
     options = json.loads(options)
@@ -446,6 +448,19 @@ def page_data(data: VizData, view: View, names: dict[str, str] | None = None) ->
                                       "strokeWidth": 3}, "width": 1.5,
                              "arrows": {"to": {"enabled": True, "scaleFactor": 0.5}}})
     options["layout"] = {"randomSeed": 1, "improvedLayout": False}
+    present = {data.nodes[i].cls for i in view.nodes}
+    rels = {e[1] for e in view.edges}
+    return {
+        "title": view.title, "kind": view.kind, "focus": view.nodes.index(view.focus) if view.focus else None,
+        "classes": [{"name": c, "label": v[0], "color": v[1], "glyph": v[3]} for c, v in CLASSES.items() if c in present],
+        "relations": [{"name": r, "label": v[0], "inverse": INVERSE_LABELS[r], "color": v[1]} for r, v in RELATIONS.items() if r in rels],
+        "nodes": nodes, "edges": edges, "info": page_info(data, view, names) if info is None else info,
+        "options": options,
+    }
+
+
+def page_info(data: VizData, view: View, names: dict[str, str] | None = None) -> list[dict]:
+    """What the page says about each of its nodes: label, class, other names, roles, details, evidence."""
     info = []
     shown = {data.nodes[i].label for i in view.nodes}
     for iri in view.nodes:
@@ -459,14 +474,7 @@ def page_data(data: VizData, view: View, names: dict[str, str] | None = None) ->
         info.append({"iri": iri, "label": node.label, "cls": node.cls, "alt": node.alt, "roles": node.roles,
                      "details": node.details, "facts": facts, "factCount": len(node.facts),
                      "view": (names or {}).get(iri, "") if iri != view.focus else ""})
-    present = {data.nodes[i].cls for i in view.nodes}
-    rels = {e[1] for e in view.edges}
-    return {
-        "title": view.title, "kind": view.kind, "focus": view.nodes.index(view.focus) if view.focus else None,
-        "classes": [{"name": c, "label": v[0], "color": v[1], "glyph": v[3]} for c, v in CLASSES.items() if c in present],
-        "relations": [{"name": r, "label": v[0], "inverse": INVERSE_LABELS[r], "color": v[1]} for r, v in RELATIONS.items() if r in rels],
-        "nodes": nodes, "edges": edges, "info": info, "options": options,
-    }
+    return info
 
 
 def script_json(obj: object) -> str:
@@ -532,17 +540,29 @@ def _templates():
 
 def render_views(graph: Graph, out_dir: str | Path, scores: dict[str, float] | None = None,
                  *, kinds: Iterable[str] | None = None) -> list[Path]:
-    """Write OUT/views/index.html, one page per view and lib/; return the paths written (index first)."""
+    """Write OUT/views/index.html, one page per view and lib/; return the paths of the pages (index first).
+
+    A page drawn last time from the same data (by the digest kept in OUT/.cache/views.json) and untouched since
+    is left as it is: the same bytes, without laying it out again."""
     views_dir = Path(out_dir) / "views"
     data = collect(graph, scores)
     views = plan_views(data, kinds)
     names = {v.focus: v.name for v in views if v.focus}
     for name, text in _assets().items():
         write_atomic(views_dir / "lib" / name, text.encode("utf-8"))
+    drawn = _read_drawn(Path(out_dir) / DRAWN)
+    record: dict[str, list] = {}
     written = []
     for view in views:
         path = views_dir / view.file
-        write_atomic(path, page_html(data, view, names=names).encode("utf-8"), fsync=False)
+        info = page_info(data, view, names)
+        digest = _page_digest(data, view, info)
+        if drawn.get(view.file, [None])[0] == digest and drawn[view.file][1:] == _stamp(path):
+            record[view.file] = drawn[view.file]  # drawn from the same data last time, and untouched since
+        else:
+            payload = script_json(page_data(data, view, names, info))
+            write_atomic(path, _page(payload, view.title, inline=False).encode("utf-8"), fsync=False)
+            record[view.file] = [digest, *_stamp(path)]
         written.append(path)
     groups = []
     for kind, heading in (("graph", "Whole graph"), ("project", "Projects"), ("organization", "Organizations"),
@@ -554,7 +574,54 @@ def render_views(graph: Graph, out_dir: str | Path, scores: dict[str, float] | N
     index = views_dir / "index.html"
     write_atomic(index, _render("index.html", groups=groups, nodes=len(data.nodes), edges=len(data.edges)).encode("utf-8"))
     _remove_stale(views_dir, {p.name for p in written} | {"index.html"})
+    write_atomic(Path(out_dir) / DRAWN, json.dumps(record, sort_keys=True).encode("utf-8"), fsync=False)
     return [index, *written]
+
+
+# OUT/.cache/views.json: for each page, a digest of what it was drawn from and the (size, mtime) of the file
+# written, so that a page whose data did not change is not laid out and written again (the layout is most of a
+# page's cost). The digest covers everything a page shows and this module's code and assets.
+DRAWN = Path(".cache") / "views.json"
+
+
+def _read_drawn(path: Path) -> dict[str, list]:
+    try:
+        drawn = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return drawn if isinstance(drawn, dict) else {}
+
+
+def _stamp(path: Path) -> list[int]:
+    try:
+        info = path.stat()
+    except OSError:
+        return []
+    return [info.st_size, info.st_mtime_ns]
+
+
+def _page_digest(data: VizData, view: View, info: list[dict]) -> str:
+    h = hashlib.sha256(_code_stamp().encode("ascii"))
+    sizes = [data.size[iri] for iri in view.nodes]
+    h.update(json.dumps([view.name, view.kind, view.title, view.focus, view.nodes, view.edges, sizes, info],
+                        ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _code_stamp() -> str:
+    import networkx
+    import pyvis
+
+    try:  # the layout comes from igraph where it is installed, else networkx
+        import igraph
+    except ImportError:
+        igraph = None
+    h = hashlib.sha256(f"{pyvis.__version__} {networkx.__version__} {getattr(igraph, '__version__', None)}".encode())
+    for path in [Path(__file__), *sorted(ASSETS.iterdir())]:
+        if path.is_file():
+            h.update(path.name.encode() + path.read_bytes())
+    return h.hexdigest()
 
 
 def _remove_stale(views_dir: Path, keep: set[str]) -> None:

@@ -197,11 +197,49 @@ def test_rerun_is_byte_identical_across_processes(build_result, tmp_path):
             "render_views(load_graph(sys.argv[1]), sys.argv[2])")
     env = {**os.environ, "PYTHONHASHSEED": "4242", "PYTHONPATH": str(REPO)}
     subprocess.run([sys.executable, "-c", code, str(graph_file), str(tmp_path / "b")], check=True, env=env, timeout=300)
-    files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
-    files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
+    files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a" / "views").rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b" / "views").rglob("*") if p.is_file())
     assert files_a == files_b and len(files_a) == len(first) + 4
     for rel in files_a:
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+
+
+def test_pages_whose_data_did_not_change_are_not_drawn_again(build_result, tmp_path, monkeypatch):
+    graph = Graph()
+    for triple in build_result.graph:
+        graph.add(triple)
+    out = tmp_path / "a"
+    paths = viz.render_views(graph, out)
+    stamps = {p.name: p.stat().st_mtime_ns for p in paths}
+    assert (out / viz.DRAWN).is_file()
+    # Nothing changed: no page is written again.
+    viz.render_views(graph, out)
+    assert {p.name: p.stat().st_mtime_ns for p in paths if p.name != "index.html"} == \
+        {k: v for k, v in stamps.items() if k != "index.html"}
+    # One project renamed, one page edited by hand, one deleted: those pages and the pages that show the project
+    # are drawn again, and every file is what a first drawing into an empty folder gives.
+    project = URIRef("https://w3id.org/kg/resource/project/peace-post-conflict-generation")
+    for prop in (RDFS.label, SKOS.prefLabel):
+        for old in list(graph.objects(project, prop)):
+            graph.remove((project, prop, old))
+            graph.add((project, prop, Literal("Renamed Programme")))
+    (out / "views" / "graph.html").write_text("edited", encoding="utf-8")
+    (out / "views" / "organization-iom.html").unlink()
+    again = viz.render_views(graph, out)
+    fresh = viz.render_views(graph, tmp_path / "b")
+    assert [p.name for p in again] == [p.name for p in fresh]
+    for a, b in zip(again, fresh):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    drawn = {p.name for p in again if p.name in stamps and p.stat().st_mtime_ns != stamps[p.name]}
+    showing = {p.name for p in again if "Renamed Programme" in p.read_text(encoding="utf-8")}
+    assert {"graph.html", "index.html"} <= drawn and "organization-iom.html" in showing
+    assert drawn == showing | {"graph.html", "index.html"}
+    assert len(drawn) < len(paths) - 3
+    # Another version of the code draws every page again.
+    stamps = {p.name: p.stat().st_mtime_ns for p in again}
+    monkeypatch.setattr(viz, "_code_stamp", lambda: "another version")
+    viz.render_views(graph, out)
+    assert all(p.stat().st_mtime_ns != stamps[p.name] for p in again)
 
 
 def test_stale_pages_are_removed_and_foreign_files_kept(build_result, tmp_path):
