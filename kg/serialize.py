@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import re
 import sys
@@ -60,32 +59,39 @@ class BackgroundWrites:
     """Files written atomically by another process while the caller goes on with other work.
 
     A large build spends many seconds formatting Turtle and JSON-LD on one core while the other waits;
-    a child process does it beside the analytics. The child is spawned, not forked, and reads the graph
-    from the N-Triples file the build wrote, so it shares no memory with the build and copies none.
+    a child process does it beside the analytics. The child is a new interpreter (`python -c`; not
+    multiprocessing's spawn, which imports the caller's main script again and runs it all a second time when
+    it has no `if __name__ == "__main__":` guard) and reads the graph from the N-Triples file the build wrote,
+    so it shares no memory with the build and copies none.
     Each job is (function, args): `function(*args)` writes its files (atomically); functions must be
-    importable (module level). `wait()` returns when every job is done and raises OSError with the child's
-    reason if one failed (a failed file keeps its previous content: each write is a rename of a complete
-    temporary file).
+    importable (module level) and the jobs picklable. `wait()` returns when every job is done and raises
+    OSError with the child's reason if one failed (a failed file keeps its previous content: each write is a
+    rename of a complete temporary file).
     """
 
     def __init__(self, jobs: list[tuple[Callable[..., None], tuple]]):
-        context = multiprocessing.get_context("spawn")
-        self._reader, writer = context.Pipe(duplex=False)
-        self._child = context.Process(target=_child_writes, args=(jobs, writer), daemon=True)
-        self._child.start()
-        writer.close()
+        import pickle
+        import subprocess
+
+        root = str(Path(__file__).resolve().parent.parent)  # where this kg is imported from
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        self._child = subprocess.Popen([sys.executable, "-c", "from kg.serialize import _child_writes; _child_writes()"],
+                                       stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        try:
+            self._child.stdin.write(pickle.dumps(jobs))
+            self._child.stdin.close()
+        except BrokenPipeError:
+            pass  # the child died at once: wait() reports why
 
     def wait(self) -> None:
         if self._child is None:
             return
         child, self._child = self._child, None
-        try:
-            message = self._reader.recv() if self._reader.poll(None) else ""
-        except EOFError:
-            message = ""
-        child.join()
-        if child.exitcode != 0:
-            raise OSError(message or f"the process writing the graph files stopped (exit code {child.exitcode})")
+        message = child.stderr.read().decode("utf-8", "replace").strip()
+        child.stderr.close()
+        if child.wait() != 0:
+            reason = message.splitlines()[-1] if message else ""
+            raise OSError(reason or f"the process writing the graph files stopped (exit code {child.returncode})")
 
 
 def write_jobs(jobs: list[tuple[Callable[..., None], tuple]]) -> None:
@@ -94,14 +100,16 @@ def write_jobs(jobs: list[tuple[Callable[..., None], tuple]]) -> None:
         write(*args)
 
 
-def _child_writes(jobs, pipe) -> None:
+def _child_writes() -> None:
+    """BackgroundWrites' child: the pickled jobs on stdin; a failure's reason as the last line on stderr."""
+    import pickle
+
+    jobs = pickle.load(sys.stdin.buffer)
     try:
         write_jobs(jobs)
     except BaseException as exc:  # reported to the parent, which raises it (no traceback here)
-        pipe.send(f"{type(exc).__name__}: {exc}")
+        print(f"{type(exc).__name__}: {exc}".replace("\n", " "), file=sys.stderr)
         sys.exit(1)
-    finally:
-        pipe.close()
 
 
 def ntriples_chunks(lines: list[str], size: int = 10_000) -> Iterator[str]:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pyoxigraph
@@ -13,6 +16,8 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
 
 from kg.ontology import KG, load_ontology
 from kg.serialize import write_atomic
+
+REPO = Path(__file__).resolve().parents[1]
 
 RELATIONS = (KG.funds, KG.implements, KG.benefits, KG.affiliatedWith, KG.subOrganizationOf, KG.partOf)
 ENTITY_CLASSES = (KG.Organization, KG.Person, KG.Project, KG.FundingSource, KG.Municipality, KG.Department,
@@ -251,6 +256,27 @@ def test_background_writes_report_a_failure_and_keep_the_old_files(tmp_path, bui
         writes.wait()
     assert (tmp_path / "graph.ttl").read_bytes() == (tmp_path / "graph.jsonld").read_bytes() == b"previous\n"
     assert sorted(os.listdir(tmp_path)) == ["bad.nt", "graph.jsonld", "graph.ttl"]
+
+
+def test_background_writes_from_a_script_without_a_main_guard(tmp_path, build_result):
+    """A user's script that calls kg at its top level (no `if __name__ == "__main__":`) runs once: the
+    process writing the files in the background does not run the caller's script again."""
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent(f"""
+        from pathlib import Path
+        from kg.serialize import BackgroundWrites, graph_files
+
+        with open({str(tmp_path / "runs.txt")!r}, "a") as runs:
+            runs.write("run\\n")
+        writes = BackgroundWrites([(graph_files, (Path({str(build_result.files["graph.nt"])!r}), {build_result.base_iri!r},
+                                                  Path({str(tmp_path / "g.ttl")!r}), Path({str(tmp_path / "g.jsonld")!r})))])
+        writes.wait()
+    """), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "runs.txt").read_text(encoding="utf-8") == "run\n"
+    assert (tmp_path / "g.ttl").read_bytes() == build_result.files["graph.ttl"].read_bytes()
 
 
 def test_graph_files_are_the_streaming_writers_output(tmp_path, build_result):
