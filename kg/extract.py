@@ -6,6 +6,7 @@ data find the rest and override the model where they know better. Nothing spaCy 
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -113,11 +114,12 @@ def extract_with(doc: Document, ents: list[tuple[int, int, str]], ex: Extractor)
 def _figures(doc: Document, accepted: list[Cand], by_span: dict, entities: dict) -> tuple:
     """Figures of the document, each tied to the place named before it and, for money, to its project."""
     out = []
-    mentions = [(c, by_span.get((c.start, c.end, c.cls))) for c in accepted]
+    mentions = [(c, by_span.get((c.start, c.end, c.cls))) for c in accepted]  # by start, as accepted is
+    starts = [c.start for c, _ in mentions]
     for f in figures.find_figures(doc):
-        places = [k for c, k in mentions if k and c.cls in ("Municipality", "Department", "Country")
-                  and f.sentence.start <= c.start and c.end <= f.start]
-        projects = [k for c, k in mentions if k and c.cls == "Project" and f.sentence.start <= c.start < f.sentence.end]
+        near = mentions[bisect.bisect_left(starts, f.sentence.start):bisect.bisect_left(starts, f.sentence.end)]
+        places = [k for c, k in near if k and c.cls in ("Municipality", "Department", "Country") and c.end <= f.start]
+        projects = [k for c, k in near if k and c.cls == "Project"]
         project = projects[-1] if projects and f.unit.isupper() else ""
         out.append(replace(f, place=places[-1] if places else "", project=project))
     return tuple(out)
@@ -255,6 +257,7 @@ def _known_orgs(text: str, ex: Extractor) -> list[Cand]:
 def _acronyms(text: str, gaz: Gazetteer, known: list[Cand]) -> list[Cand]:
     """ "Long Name (ACR)" defines ACR; every later ACR names the same entity."""
     out = []
+    expanded = set()  # a definition repeated (a release's boilerplate, pages run together) names them once
     for ls, le, as_, ae in rules.acronym_definitions(text):
         long_name, acronym = text[ls:le], text[as_:ae]
         org = gaz.org_index.get(key(long_name)) or gaz.acronyms.get(acronym)
@@ -272,6 +275,9 @@ def _acronyms(text: str, gaz: Gazetteer, known: list[Cand]) -> list[Cand]:
             continue
         attrs = {**attrs, "acronym": acronym}
         out.append(Cand(ls, le, cls, label, "rule:acronym", 0.95, attrs))
+        if (acronym, cls, label, tuple(sorted(attrs.items()))) in expanded:
+            continue
+        expanded.add((acronym, cls, label, tuple(sorted(attrs.items()))))
         for m in re.finditer(rf"(?<![\w]){re.escape(acronym)}(?![\w])", text):
             out.append(Cand(m.start(), m.end(), cls, label, "rule:acronym", 0.9, attrs))
     return out
@@ -282,9 +288,11 @@ def _offices(text: str, cands: list[Cand]) -> list[Cand]:
     out = []
     places = sorted((c for c in cands if c.method == "gazetteer:place" and c.cls in ("Country", "Municipality")),
                     key=lambda c: c.start)
+    starts = [c.start for c in places]
     for org in (c for c in cands if c.method == "gazetteer:org" and text[c.start:c.end].isupper()):
         end, names = org.end, []
-        for place in places:
+        for i in range(bisect.bisect_left(starts, org.end), len(places)):  # those before it are passed over anyway
+            place = places[i]
             gap = text[end:place.start]
             if place.start >= end and (gap == " " if not names else re.fullmatch(r",\s+|\s+and\s+|,\s+and\s+", gap)):
                 names.append(text[place.start:place.end])
@@ -414,28 +422,39 @@ def _tails(label: str) -> list[str]:
 
 
 def _resolve_overlaps(cands: list[Cand]) -> list[Cand]:
+    """The candidates that stay: by rank, then length; one that overlaps a kept one goes, unless it nests in it
+    (or it in one) the way places nest in names. Each candidate looks only at those starting inside it, and at
+    the kept ones that can reach it (starting less than the longest kept one's length before it), so a long
+    text costs about n log n, not n squared."""
     # A rule-found name that strictly contains another mention beats it ("UN Peace … Programme" over "UN").
     rank = {id(c): PRIORITY.get(c.method, 0) for c in cands}
     by_start = sorted(cands, key=lambda c: c.start)
+    starts = [c.start for c in by_start]
     for c in cands:
         if rank[id(c)] < 40 or c.method in _NEST_OK:
             continue
-        for other in by_start:
+        for i in range(bisect.bisect_left(starts, c.start), len(by_start)):
+            other = by_start[i]
             if other.start > c.end:
                 break
-            inside = c.start <= other.start and other.end <= c.end and (other.end - other.start) < (c.end - c.start)
+            inside = other.end <= c.end and (other.end - other.start) < (c.end - c.start)
             # A multi-word person name holding a place word is a name ("Salvador Lovo", "Antonio Morales").
             if inside and (other.method not in _NEST_OK or (c.cls == "Person" and " " in c.label)) \
                     and other.method != "fields:title":
                 rank[id(c)] = max(rank[id(c)], PRIORITY.get(other.method, 0) + 1)
     ranked = sorted(cands, key=lambda c: (-rank[id(c)], -(c.end - c.start), c.start, c.label))
     accepted: list[Cand] = []
+    kept: list[tuple[int, int]] = []  # (start, index in accepted), sorted
+    longest = 0
     for c in ranked:
         if c.end <= c.start:
             continue
         clash = False
-        for a in accepted:
-            if c.start < a.end and a.start < c.end:
+        for i in range(bisect.bisect_left(kept, (c.start - longest + 1, -1)), len(kept)):
+            a = accepted[kept[i][1]]
+            if a.start >= c.end:
+                break
+            if c.start < a.end:
                 nested = (c.start >= a.start and c.end <= a.end) or (a.start >= c.start and a.end <= c.end)
                 inner, outer = (c, a) if c.end - c.start <= a.end - a.start else (a, c)
                 if nested and (outer.method in _NEST_OK or (inner.method == "gazetteer:place" and outer.cls != "Person")):
@@ -443,7 +462,9 @@ def _resolve_overlaps(cands: list[Cand]) -> list[Cand]:
                 clash = True
                 break
         if not clash:
+            bisect.insort(kept, (c.start, len(accepted)))
             accepted.append(c)
+            longest = max(longest, c.end - c.start)
     return sorted(accepted, key=lambda c: (c.start, c.end, c.label))
 
 

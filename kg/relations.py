@@ -3,6 +3,7 @@ benefits, affiliatedWith; plus project-page fields, office hierarchy and place h
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import TYPE_CHECKING
 
@@ -41,13 +42,19 @@ class _Doc:
         self.doc = doc
         self.entities = entities
         self.mentions = [(c, by_span[(c.start, c.end, c.cls)]) for c in cands if (c.start, c.end, c.cls) in by_span]
+        self.mentions.sort(key=lambda ck: ck[0].start)  # the accepted mentions come so; stable otherwise
+        self.starts = [c.start for c, _ in self.mentions]
         self.projects = [(c, k) for c, k in self.mentions if c.cls == "Project"]
         unnamed_first = sorted(self.projects, key=lambda ck: (ck[0].method != "fields:title", ck[0].start))
         self.main_project = unnamed_first[0][1] if unnamed_first else None
         self.first_unnamed = next((k for c, k in self.projects if entities[k].attributes.get("unnamed")), None)
 
+    def starting(self, start: int, end: int) -> list[tuple[Cand, str]]:
+        """The mentions that start in [start, end), in order (a slice: a long text is not scanned per sentence)."""
+        return self.mentions[bisect.bisect_left(self.starts, start):bisect.bisect_left(self.starts, end)]
+
     def within(self, start: int, end: int, classes: tuple[str, ...] | None = None):
-        return [(c, k) for c, k in self.mentions if start <= c.start and c.end <= end and (classes is None or c.cls in classes)]
+        return [(c, k) for c, k in self.starting(start, end) if c.end <= end and (classes is None or c.cls in classes)]
 
     def project_at(self, sent: Span, pos: int) -> str | None:
         """The project a funding or implementing phrase at `pos` is about."""
@@ -234,8 +241,7 @@ def _finest(d: _Doc, places: list[tuple[Cand, str]]) -> list[str]:
 def _affiliations(d: _Doc, sent: Span, add, ex) -> None:
     text = d.doc.text
     contacts = {c.start for c in d.doc.contacts}
-    people = [(c, k) for c, k in d.mentions if c.cls == "Person" and sent.start <= c.start < sent.end
-              and c.start not in contacts]
+    people = [(c, k) for c, k in d.starting(sent.start, sent.end) if c.cls == "Person" and c.start not in contacts]
     for i, (p, pk) in enumerate(people):
         prev_end = max(sent.start, people[i - 1][0].end if i else sent.start, text.rfind(";", sent.start, p.start) + 1)
         left = text[prev_end:p.start]
