@@ -275,9 +275,10 @@ def _acronyms(text: str, gaz: Gazetteer, known: list[Cand]) -> list[Cand]:
             continue
         attrs = {**attrs, "acronym": acronym}
         out.append(Cand(ls, le, cls, label, "rule:acronym", 0.95, attrs))
-        if (acronym, cls, label, tuple(sorted(attrs.items()))) in expanded:
+        expansion = (acronym, cls, label, tuple(sorted(attrs.items())))
+        if expansion in expanded:
             continue
-        expanded.add((acronym, cls, label, tuple(sorted(attrs.items()))))
+        expanded.add(expansion)
         for m in re.finditer(rf"(?<![\w]){re.escape(acronym)}(?![\w])", text):
             out.append(Cand(m.start(), m.end(), cls, label, "rule:acronym", 0.9, attrs))
     return out

@@ -73,12 +73,11 @@ class BackgroundWrites:
         import pickle
         import subprocess
 
-        root = str(Path(__file__).resolve().parent.parent)  # where this kg is imported from
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
-        self._child = subprocess.Popen([sys.executable, "-c", "from kg.serialize import _child_writes; _child_writes()"],
-                                       stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        # The child imports from this process's sys.path (first on its stdin, then the jobs), as spawn does.
+        code = "import pickle, sys; sys.path[:] = pickle.load(sys.stdin.buffer); import kg.serialize as s; s._child_writes()"
+        self._child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
-            self._child.stdin.write(pickle.dumps(jobs))
+            self._child.stdin.write(pickle.dumps(sys.path) + pickle.dumps(jobs))
             self._child.stdin.close()
         except BrokenPipeError:
             pass  # the child died at once: wait() reports why
@@ -101,7 +100,7 @@ def write_jobs(jobs: list[tuple[Callable[..., None], tuple]]) -> None:
 
 
 def _child_writes() -> None:
-    """BackgroundWrites' child: the pickled jobs on stdin; a failure's reason as the last line on stderr."""
+    """BackgroundWrites' child: the pickled jobs next on stdin; a failure's reason as the last line on stderr."""
     import pickle
 
     jobs = pickle.load(sys.stdin.buffer)

@@ -557,7 +557,7 @@ def render_views(graph: Graph, out_dir: str | Path, scores: dict[str, float] | N
         path = views_dir / view.file
         info = page_info(data, view, names)
         digest = _page_digest(data, view, info)
-        if drawn.get(view.file, [None])[0] == digest and drawn[view.file][1:] == _stamp(path):
+        if drawn.get(view.file) == [digest, *_stamp(path)] and path.is_file():
             record[view.file] = drawn[view.file]  # drawn from the same data last time, and untouched since
         else:
             payload = script_json(page_data(data, view, names, info))
