@@ -332,3 +332,20 @@ def test_streaming_writers_keep_every_term(writer, fmt):
     got = Graph().parse(data=text, format=fmt)
     assert len(got) == len(expected) == len(lines)
     assert isomorphic(got, expected), _diff(got, expected)
+
+
+def test_lines_to_graph_gives_the_terms_rdflib_parses(build_result):
+    """lines_to_graph (pyoxigraph's parser, rdflib's terms) gives the very triples rdflib's own N-Triples parser
+    gives: on the sample graph and on lines with escapes, language tags and datatypes."""
+    from kg.build import lines_to_graph
+
+    for lines in (build_result.lines, sorted(_AWKWARD_LINES)):
+        expected = Graph().parse(data="".join(f"{line} .\n" for line in lines), format="nt")
+        got = lines_to_graph(lines, build_result.base_iri)
+        assert set(got) == set(expected) and len(got) == len(lines)
+        def kinds(graph: Graph) -> set:  # language tags come lowercased (tags are case-insensitive; kg writes none)
+            return {(type(o), getattr(o, "datatype", None), (getattr(o, "language", None) or "").lower()) for o in
+                    graph.objects()}
+
+        assert kinds(got) == kinds(expected)
+    assert not any(getattr(o, "language", None) for o in build_result.graph.objects())
