@@ -53,9 +53,22 @@ def keepable(form: str, text: str) -> bool:
     return form != "UPDATE" and not _VOLATILE.search(masked) and not _SERVICE.search(masked)
 
 
-def recall(graph: Path, form: str, text: str, fmt: str) -> Answer | None:
-    """The answer kept for this call on `graph` as it is now, or None."""
-    path = _path(graph, form, text, fmt)
+def slot(graph: Path, form: str, text: str, fmt: str) -> Path | None:
+    """Where the answer of this call on `graph` as it is now is kept (`answers/<key>.txt` in the folder of the
+    store of its current content), or None if it is not kept. Take it before running the query and give it to
+    `keep`, which keeps the answer only if the graph file still has that content."""
+    if not keepable(form, text):
+        return None
+    try:
+        digest = file_hash(Path(graph))
+    except OSError:
+        return None
+    key = hashlib.sha256(json.dumps([_code_stamp(), Settings.from_env().base_iri, form, fmt, text]).encode("utf-8"))
+    return store_root(graph) / digest[:16] / "answers" / f"{key.hexdigest()[:32]}.txt"
+
+
+def recall(path: Path | None) -> Answer | None:
+    """The answer kept in `path` (a slot), or None."""
     if path is None:
         return None
     try:
@@ -67,11 +80,13 @@ def recall(graph: Path, form: str, text: str, fmt: str) -> Answer | None:
     return answer if answer.kind in ("select", "ask", "graph") else None
 
 
-def keep(graph: Path, form: str, text: str, fmt: str, answer: Answer) -> Path | None:
-    """Keep `answer` for the next identical call, where the store has a folder on disk; the file, or None."""
-    path = _path(graph, form, text, fmt)
+def keep(path: Path | None, answer: Answer, graph: Path, form: str, text: str, fmt: str) -> Path | None:
+    """Keep `answer` in `path` (the slot taken before the query ran) for the next identical call: only if the
+    graph file still has the content the slot is for (a build may replace it while a query runs) and its store
+    has a folder on disk. The file, or None."""
     data = answer.text.encode("utf-8")
-    if path is None or len(data) > MAX_BYTES or not path.parent.parent.is_dir():
+    if path is None or len(data) > MAX_BYTES or not path.parent.parent.is_dir() or \
+            slot(graph, form, text, fmt) != path:
         return None
     head = json.dumps({"kind": answer.kind, "count": answer.count}).encode("utf-8")
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{time.monotonic_ns()}.tmp")
@@ -84,18 +99,6 @@ def keep(graph: Path, form: str, text: str, fmt: str, answer: Answer) -> Path | 
         tmp.unlink(missing_ok=True)
         return None
     return path
-
-
-def _path(graph: Path, form: str, text: str, fmt: str) -> Path | None:
-    """`answers/<key>.txt` in the folder of the store of `graph`'s current content, or None if not keepable."""
-    if not keepable(form, text):
-        return None
-    try:
-        digest = file_hash(Path(graph))
-    except OSError:
-        return None
-    key = hashlib.sha256(json.dumps([_code_stamp(), Settings.from_env().base_iri, form, fmt, text]).encode("utf-8"))
-    return store_root(graph) / digest[:16] / "answers" / f"{key.hexdigest()[:32]}.txt"
 
 
 @lru_cache(maxsize=1)

@@ -91,7 +91,8 @@ def _query(args: argparse.Namespace) -> int:
     query = find_query(args.query)  # an unknown name is reported before a missing graph
     graph = None if args.endpoint else _default_graph(args.graph)
     form, text = prepare(query, _params(args.param), allow_update=args.allow_update, allow_service=args.allow_service)
-    answer = answers.recall(graph, form, text, args.format) if graph is not None and not args.fresh else None
+    slot = answers.slot(graph, form, text, args.format) if graph is not None else None
+    answer = None if args.fresh else answers.recall(slot)
     if answer is None:
         # The rows are made as tuples that all live until they are printed: the cyclic garbage collector would
         # only walk them again and again meanwhile (12-actor-network at 1M triples: ~0.3 s of a 3.8 s call).
@@ -110,8 +111,7 @@ def _query(args: argparse.Namespace) -> int:
         finally:
             if collecting:
                 gc.enable()
-        if graph is not None:
-            answers.keep(graph, form, text, args.format, answer)
+        answers.keep(slot, answer, graph, form, text, args.format)
     sys.stdout.write(answer.text)
     if answer.kind == "select" and not answer.count:
         print("Warning: the query returned no rows", file=sys.stderr)

@@ -130,3 +130,23 @@ def test_a_graph_whose_store_cannot_be_kept_answers_without_keeping(capsys, grap
     assert code == 0 and out, err
     assert kg_in_process(capsys, "query", "funders", "--graph", graph) == (0, out, "")
     assert store_root(graph).read_text(encoding="utf-8") == "in the way"
+
+
+def test_an_answer_is_not_kept_for_a_graph_that_changed_while_the_query_ran(graph):
+    """A build may replace the graph file while a query runs: the answer is kept only in the slot of the content
+    the query ran on, and only if the file still has it."""
+    from kg.store import open_store
+
+    text = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    before = answers.slot(graph, "SELECT", text, "tsv")
+    open_store(graph)  # the store of that content, as the query would have opened
+    answer = answers.Answer("?n\n1\n", "select", 1)
+    with graph.open("a", encoding="utf-8") as handle:
+        handle.write('\n<https://example.org/a> <https://example.org/b> "new" .\n')
+    after = answers.slot(graph, "SELECT", text, "tsv")
+    assert before != after and before.parent.parent.is_dir()  # the old content's store is still there
+    assert answers.keep(before, answer, graph, "SELECT", text, "tsv") is None
+    assert not before.exists()
+    open_store(graph)  # the new content's store
+    assert answers.keep(after, answer, graph, "SELECT", text, "tsv") == after
+    assert answers.recall(after) == answer and kept(graph) == [after]
