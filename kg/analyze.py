@@ -462,11 +462,7 @@ def _network_digest(network: nx.MultiDiGraph, backend: str, base_iri: str | None
 
 
 def _file_stamps(files: dict[str, Path]) -> dict[str, list[int]]:
-    stamps = {}
-    for name, path in sorted(files.items()):
-        info = path.stat()
-        stamps[name] = [info.st_size, info.st_mtime_ns]
-    return stamps
+    return {name: serialize.file_stamp(path) for name, path in sorted(files.items())}
 
 
 def _keep(path: Path, digest: str, result: AnalysisResult) -> None:

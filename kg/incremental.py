@@ -75,6 +75,11 @@ def code_stamp() -> str:
     return h.hexdigest()[:16]
 
 
+def document_hashes(summaries: dict[str, Summary]) -> dict[str, str]:
+    """State.documents of a build: source -> content hash."""
+    return {source: summary.content_hash for source, summary in summaries.items()}
+
+
 def tally(lines: Iterable[str], classes: Counter, relations: Counter, step: int = 1) -> None:
     """Add `step` to `classes` for each `rdf:type kg:Class` line and to `relations` for each `kg:` property."""
     rdf_type, kg_ns = f"<{RDF.type}>", f"<{KG._NS}"
@@ -97,7 +102,7 @@ def forget(folder: Path) -> None:
 
 def save(folder: Path, state: State, out: Path, entities: list[str], shared: dict[str, int]) -> None:
     """Keep the state of a build whose graph files in `out` are all written (the stamps are taken now)."""
-    state.stamps = {name: _stamp(out / name) for name in GRAPH_FILES}
+    state.stamps = {name: serialize.file_stamp(out / name) for name in GRAPH_FILES}
     serialize.write_atomic(folder / "entities.lines", "\n".join(entities).encode("utf-8"), fsync=False)
     serialize.write_atomic(folder / "shared.lines", "".join(f"{n}\t{line}\n" for line, n in sorted(shared.items()))
                            .encode("utf-8"), fsync=False)
@@ -114,7 +119,7 @@ def load(folder: Path, out: Path) -> State | None:
         return None
     for name in GRAPH_FILES:
         try:
-            if state.stamps.get(name) != _stamp(out / name):
+            if state.stamps.get(name) != serialize.file_stamp(out / name):
                 return None
         except OSError:
             return None
@@ -160,11 +165,6 @@ def network_store(folder: Path, removed: list[str], added: list[str]):
     return store
 
 
-def _stamp(path: Path) -> list[int]:
-    st = path.stat()
-    return [st.st_size, st.st_mtime_ns]
-
-
 def _read_lines(path: Path) -> list[str]:
     text = path.read_text(encoding="utf-8")
     return text.split("\n") if text else []  # not splitlines(): U+2028 may be in a literal
@@ -186,7 +186,7 @@ def patch(out: Path, folder: Path, state: State, summaries: dict[str, Summary], 
     """Patch graph.nt, graph.ttl and graph.jsonld in `out` from `state` to the graph of `summaries` (source ->
     summary); `made` holds the graph lines of each document extracted in this build, `old_lines(hash, source)`
     gives a cached document's lines (or None). None when patching is not possible or not worth it."""
-    documents = {source: s.content_hash for source, s in summaries.items()}
+    documents = document_hashes(summaries)
     gone = [s for s, h in state.documents.items() if documents.get(s) != h]
     came = [s for s, h in documents.items() if state.documents.get(s) != h]
     if len(set(gone) | set(came)) > max(1, int(len(documents) * MAX_CHANGED_SHARE)) or not documents:

@@ -244,8 +244,8 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
             if patched:
                 incremental.save(folder, patched.state, out, patched.entity_lines, patched.shared)
             else:
-                documents = {s: summaries[s].content_hash for s in order}
-                state = incremental.State(incremental.code_stamp(), documents, len(merged.lines), *result._counts)
+                state = incremental.State(incremental.code_stamp(), incremental.document_hashes(summaries),
+                                          len(merged.lines), *result._counts)
                 incremental.save(folder, state, out, merged.entity_lines, merged.shared)
             clock.lap("state")
     return result

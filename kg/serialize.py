@@ -153,6 +153,12 @@ def graph_files(ntriples: Path, base_iri: str, turtle: Path, jsonld: Path) -> No
 _TEMPORARY = re.compile(r"^\.[^/]+\.[A-Za-z0-9_]+\.tmp$")
 
 
+def file_stamp(path: Path) -> list[int]:
+    """[size, mtime in ns] of a file, kept to tell later whether it is still as a build left it (OSError if gone)."""
+    info = path.stat()
+    return [info.st_size, info.st_mtime_ns]
+
+
 def remove_stale_temporaries(folder: Path, older_than: float = 60.0) -> list[Path]:
     """Remove what a killed write_atomic left in `folder` (".NAME.XXXX.tmp" older than `older_than` s)."""
     import time

@@ -29,7 +29,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from kg.errors import VizError
 from kg.ontology import KG, ORG
-from kg.serialize import write_atomic
+from kg.serialize import file_stamp, write_atomic
 
 ASSETS = Path(__file__).resolve().parent / "viz_assets"
 GENERATOR = "kg viz"
@@ -557,12 +557,16 @@ def render_views(graph: Graph, out_dir: str | Path, scores: dict[str, float] | N
         path = views_dir / view.file
         info = page_info(data, view, names)
         digest = _page_digest(data, view, info)
-        if drawn.get(view.file) == [digest, *_stamp(path)] and path.is_file():
+        try:
+            same = drawn.get(view.file) == [digest, *file_stamp(path)]
+        except OSError:  # no such page
+            same = False
+        if same:
             record[view.file] = drawn[view.file]  # drawn from the same data last time, and untouched since
         else:
             payload = script_json(page_data(data, view, names, info))
             write_atomic(path, _page(payload, view.title, inline=False).encode("utf-8"), fsync=False)
-            record[view.file] = [digest, *_stamp(path)]
+            record[view.file] = [digest, *file_stamp(path)]
         written.append(path)
     groups = []
     for kind, heading in (("graph", "Whole graph"), ("project", "Projects"), ("organization", "Organizations"),
@@ -590,14 +594,6 @@ def _read_drawn(path: Path) -> dict[str, list]:
     except (OSError, ValueError):
         return {}
     return drawn if isinstance(drawn, dict) else {}
-
-
-def _stamp(path: Path) -> list[int]:
-    try:
-        info = path.stat()
-    except OSError:
-        return []
-    return [info.st_size, info.st_mtime_ns]
 
 
 def _page_digest(data: VizData, view: View, info: list[dict]) -> str:
