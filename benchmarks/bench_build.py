@@ -3,7 +3,10 @@
 `run(n_docs, workers)` generates n synthetic releases (benchmarks/generate.py), then measures, in
 this order: spaCy NER alone (the same model and components kg loads, the same cleaned text, the same
 number of processes); a full `kg build` (no cache, validation off); a rebuild after one document changes
-(one word); a rebuild after one document is removed (which changes the actor network, so the analytics run).
+(one word); a rebuild after one document is removed (which changes the actor network, so the analytics run);
+then, in this process on one core, what each document costs a worker (`per_document`): the model, reading
+the file, kg's rules, the graph lines and summary, the cache entry. The work a worker does beside the model
+is a floor under the build's ratio to spaCy alone, before anything the build does once for the whole graph.
 """
 
 from __future__ import annotations
@@ -118,6 +121,56 @@ def run(n_docs: int = 1000, workers: int | None = None) -> list[dict]:
         sorted(corpus.glob("*.txt"))[n_docs // 3].unlink()
         rows += _rebuild(build, env, "rebuild after 1 document removed", "its stages (kg build --timings)",
                          "the actor network changes, so the analytics run again")
+        rows += per_document(corpus, Path(tmp) / "cache")
+    return rows
+
+
+PER_DOCUMENT_SAMPLE = 500  # documents timed in `per_document`
+
+
+def per_document(corpus: Path, scratch: Path, sample: int = PER_DOCUMENT_SAMPLE) -> list[dict]:
+    """Rows of CPU milliseconds per document, in this process, for each step a build worker takes
+    (kg.pipeline._extract_batch) on the first `sample` documents of `corpus` (after one warm-up document), then their sum beside the model."""
+    from dataclasses import replace
+
+    from kg.build import document_lines
+    from kg.cache import ExtractionCache
+    from kg.extract import Extractor, extract_with
+    from kg.ingest import read_document
+    from kg.settings import Settings
+
+    settings = Settings.from_env()
+    extractor = Extractor(settings)
+    paths = sorted(corpus.glob("*.txt"))[:sample]
+    cache = ExtractionCache(scratch, settings)
+    spent: dict[str, float] = {}
+    warm = replace(read_document(str(paths[0])), source="warm-up")  # first calls compile patterns, load tables
+    document_lines(extract_with(warm, [(e.start_char, e.end_char, e.label_) for e in extractor.nlp(warm.text).ents],
+                                extractor), settings)
+
+    def step(name: str, work):
+        start = time.process_time()
+        result = work()
+        spent[name] = (time.process_time() - start) * 1000 / len(paths)
+        return result
+
+    docs = step("reading the file", lambda: [replace(read_document(str(p)), source=p.name) for p in paths])
+    texts = [d.text for d in docs]
+    ents = step("spaCy NER", lambda: [[(e.start_char, e.end_char, e.label_) for e in doc.ents]
+                                      for doc in extractor.nlp.pipe(texts, batch_size=32)])
+    found = step("kg's rules (entities, relations, figures)",
+                 lambda: [extract_with(d, e, extractor) for d, e in zip(docs, ents)])
+    made = step("graph lines and summary", lambda: [(document_lines(x, settings), x.summary()) for x in found])
+    step("cache entry", lambda: [cache.put(x, lines, summary) for x, (lines, summary) in zip(found, made)])
+    model = spent.pop("spaCy NER")
+    rows = [{"measure": f"per document, one process: spaCy NER ({len(paths)} docs)", "value": f"{model:.2f} ms",
+             "rate": "CPU time; the model's share of a worker's work"}]
+    rows += [{"measure": f"per document, one process: {name}", "value": f"{ms:.2f} ms",
+              "rate": f"{100 * ms / model:.0f}% of spaCy NER"} for name, ms in spent.items()]
+    rest = sum(spent.values())
+    rows.append({"measure": "per document: a worker's work beside the model", "value": f"{rest:.2f} ms",
+                 "rate": f"{100 * rest / model:.0f}% of spaCy NER: the build's ratio cannot be below "
+                         f"{1 + rest / model:.2f}x before the graph files and analytics"})
     return rows
 
 

@@ -66,7 +66,11 @@ def test_bench_queries_reports_rdflib_timeouts_and_errors():
 
 def test_bench_build():
     rows = bench_build.run(10, workers=1)
-    assert len(rows) == 9 and all(set(r) == {"measure", "value", "rate"} for r in rows)
+    assert len(rows) == 15 and all(set(r) == {"measure", "value", "rate"} for r in rows)
+    per_doc = {r["measure"]: r for r in rows if r["measure"].startswith("per document")}
+    assert len(per_doc) == 6 and all(r["value"].endswith(" ms") for r in per_doc.values())
+    model = next(r for name, r in per_doc.items() if name.startswith("per document, one process: spaCy NER"))
+    assert float(model["value"][:-3]) > 0 and "(9 docs)" in model["measure"]  # one of the ten was removed
     stages = {r["measure"]: r["rate"] for r in rows if "stages" in r["measure"]}
     assert set(stages) == {"build stages (kg build --timings)", "rebuild stages (kg build --timings)",
                            "its stages (kg build --timings)"}
