@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from pathlib import Path
 
@@ -22,8 +23,13 @@ def _viz(args: argparse.Namespace) -> int:
     from kg.viz import render_views
 
     settings = Settings.from_env(out_dir=Path(args.out) if args.out else None)
-    graph = load_graph(Path(args.graph) if args.graph else settings.out_dir / "graph.ttl")
-    paths = render_views(graph, settings.out_dir)
+    path = Path(args.graph) if args.graph else settings.out_dir / "graph.ttl"
+    try:  # views drawn from these very bytes are left alone, without parsing the graph again
+        with path.open("rb") as handle:
+            source = f"{path.suffix.lower()} {hashlib.file_digest(handle, 'sha256').hexdigest()}"
+    except OSError:
+        source = None  # load_graph says what is wrong with the file
+    paths = render_views(lambda: load_graph(path), settings.out_dir, source=source)
     print(f"Wrote {len(paths) - 1} view(s) and {paths[0]}", file=sys.stderr)
     print(paths[0])
     return 0

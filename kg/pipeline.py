@@ -228,7 +228,10 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
         if views and result.triple_count <= settings.views_max_triples:
             from kg.viz import render_views
 
-            result.files["views/index.html"] = render_views(result.graph, out, scores=scores)[0]
+            # Named by the content of graph.nt: when neither it nor the scores changed, the views are left alone
+            # without parsing the graph (most of the stage at 1,000 documents).
+            source = "graph.nt " + _file_hash(out / "graph.nt")
+            result.files["views/index.html"] = render_views(lambda: result.graph, out, scores=scores, source=source)[0]
             clock.lap("views")
         elif views:
             result.notes.append(f"Views not written: the graph has {result.triple_count:,} triples, more than "

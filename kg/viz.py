@@ -20,7 +20,7 @@ import random
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -538,19 +538,27 @@ def _templates():
                        keep_trailing_newline=True, auto_reload=False)
 
 
-def render_views(graph: Graph, out_dir: str | Path, scores: dict[str, float] | None = None,
-                 *, kinds: Iterable[str] | None = None) -> list[Path]:
+def render_views(graph: Graph | Callable[[], Graph], out_dir: str | Path, scores: dict[str, float] | None = None,
+                 *, kinds: Iterable[str] | None = None, source: str | None = None) -> list[Path]:
     """Write OUT/views/index.html, one page per view and lib/; return the paths of the pages (index first).
 
-    A page drawn last time from the same data (by the digest kept in OUT/.cache/views.json) and untouched since
-    is left as it is: the same bytes, without laying it out again."""
+    `graph` is an rdflib Graph, or a function that makes one. A page drawn last time from the same data (by the
+    digest kept in OUT/.cache/views.json) and untouched since is left as it is: the same bytes, without laying it
+    out again. `source` names what the graph is made from (e.g. a digest of its file): when the views were last
+    drawn from the same source, scores and kinds by this code, and none of their files was touched since, nothing
+    is done at all, and a function given as `graph` is not called."""
     views_dir = Path(out_dir) / "views"
-    data = collect(graph, scores)
+    drawn = _read_drawn(Path(out_dir) / DRAWN)
+    key = None if source is None else _source_key(source, scores, kinds)
+    if key is not None and drawn.get("source") == key and (same := _untouched(views_dir, drawn)) is not None:
+        _remove_stale(views_dir, {path.name for path in same})
+        return same
+    data = collect(graph if isinstance(graph, Graph) else graph(), scores)
     views = plan_views(data, kinds)
     names = {v.focus: v.name for v in views if v.focus}
     for name, text in _assets().items():
         write_atomic(views_dir / "lib" / name, text.encode("utf-8"))
-    drawn = _read_drawn(Path(out_dir) / DRAWN)
+    pages = drawn.get("pages", {})
     record: dict[str, list] = {}
     written = []
     for view in views:
@@ -558,11 +566,11 @@ def render_views(graph: Graph, out_dir: str | Path, scores: dict[str, float] | N
         info = page_info(data, view, names)
         digest = _page_digest(data, view, info)
         try:
-            same = drawn.get(view.file) == [digest, *file_stamp(path)]
+            same = pages.get(view.file) == [digest, *file_stamp(path)]
         except OSError:  # no such page
             same = False
         if same:
-            record[view.file] = drawn[view.file]  # drawn from the same data last time, and untouched since
+            record[view.file] = pages[view.file]  # drawn from the same data last time, and untouched since
         else:
             payload = script_json(page_data(data, view, names, info))
             write_atomic(path, _page(payload, view.title, inline=False).encode("utf-8"), fsync=False)
@@ -578,22 +586,49 @@ def render_views(graph: Graph, out_dir: str | Path, scores: dict[str, float] | N
     index = views_dir / "index.html"
     write_atomic(index, _render("index.html", groups=groups, nodes=len(data.nodes), edges=len(data.edges)).encode("utf-8"))
     _remove_stale(views_dir, {p.name for p in written} | {"index.html"})
-    write_atomic(Path(out_dir) / DRAWN, json.dumps(record, sort_keys=True).encode("utf-8"), fsync=False)
+    others = {"index.html": file_stamp(index), **{f"lib/{name}": file_stamp(views_dir / "lib" / name) for name in _assets()}}
+    kept = {"source": key, "order": [view.file for view in views], "pages": record, "files": others}
+    write_atomic(Path(out_dir) / DRAWN, json.dumps(kept, sort_keys=True).encode("utf-8"), fsync=False)
     return [index, *written]
 
 
 # OUT/.cache/views.json: for each page, a digest of what it was drawn from and the (size, mtime) of the file
 # written, so that a page whose data did not change is not laid out and written again (the layout is most of a
-# page's cost). The digest covers everything a page shows and this module's code and assets.
+# page's cost); the digest covers everything a page shows and this module's code and assets. Also: the key of the
+# source, scores and kinds the views were drawn from ("source", None when no source was named), the pages in
+# order, and the (size, mtime) of the index and lib/ files.
 DRAWN = Path(".cache") / "views.json"
 
 
-def _read_drawn(path: Path) -> dict[str, list]:
+def _read_drawn(path: Path) -> dict:
     try:
         drawn = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return drawn if isinstance(drawn, dict) else {}
+    if not (isinstance(drawn, dict) and isinstance(drawn.get("pages"), dict) and isinstance(drawn.get("order"), list)
+            and isinstance(drawn.get("files"), dict)):
+        return {}
+    return drawn
+
+
+def _source_key(source: str, scores: dict[str, float] | None, kinds: Iterable[str] | None) -> str:
+    h = hashlib.sha256(_code_stamp().encode("ascii"))
+    h.update(json.dumps([source, sorted((scores or {}).items()), None if kinds is None else sorted(kinds)],
+                        ensure_ascii=False).encode("utf-8"))
+    return h.hexdigest()
+
+
+def _untouched(views_dir: Path, drawn: dict) -> list[Path] | None:
+    """The paths of the views recorded in `drawn` (index first), if every file of them is as it was written."""
+    try:
+        stamps = {**{name: value[1:] for name, value in drawn["pages"].items()}, **drawn["files"]}
+        if set(drawn["order"]) != set(drawn["pages"]):
+            return None
+        if any(file_stamp(views_dir / name) != stamp for name, stamp in stamps.items()):
+            return None
+    except (OSError, TypeError, AttributeError, IndexError):
+        return None
+    return [views_dir / "index.html", *(views_dir / name for name in drawn["order"])]
 
 
 def _page_digest(data: VizData, view: View, info: list[dict]) -> str:

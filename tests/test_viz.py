@@ -242,6 +242,51 @@ def test_pages_whose_data_did_not_change_are_not_drawn_again(build_result, tmp_p
     assert all(p.stat().st_mtime_ns != stamps[p.name] for p in again)
 
 
+def test_views_of_an_unchanged_source_are_left_alone_without_making_the_graph(build_result, tmp_path):
+    out, graph = tmp_path / "a", build_result.graph
+    made = []
+
+    def make():
+        made.append(1)
+        return graph
+
+    def files():
+        return {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in (out / "views").rglob("*") if p.is_file()}
+
+    paths = viz.render_views(make, out, source="graph.nt 1")
+    before = files()
+    assert len(made) == 1 and paths[0].name == "index.html" and len(before) == len(paths) + 4  # + lib/
+    # The same source, scores and kinds, nothing touched: the graph is not made, no file is written.
+    assert viz.render_views(make, out, source="graph.nt 1") == paths
+    assert len(made) == 1 and files() == before
+    # A page kg wrote that is not one of these views goes, as when they are drawn.
+    (out / "views" / "organization-gone.html").write_bytes(paths[1].read_bytes())
+    assert viz.render_views(make, out, source="graph.nt 1") == paths
+    assert len(made) == 1 and files() == before
+    # Another source, other scores, other kinds, or a file of the views touched: drawn (pages whose data did not
+    # change are still kept), and the files are what a first drawing gives.
+    scores = {"https://w3id.org/kg/resource/organization/iom": 0.5}
+    for call in ({"source": "graph.nt 2"}, {"source": "graph.nt 2", "scores": scores},
+                 {"source": "graph.nt 2", "scores": scores, "kinds": ["project"]}):
+        viz.render_views(make, out, **call)
+        viz.render_views(make, out, **call)
+    assert len(made) == 4
+    (out / "views" / "lib" / "kg-view.js").unlink()
+    viz.render_views(make, out, source="graph.nt 2", scores=scores, kinds=["project"])
+    (out / "views" / "index.html").write_text("edited", encoding="utf-8")
+    again = viz.render_views(make, out, source="graph.nt 2", scores=scores, kinds=["project"])
+    assert len(made) == 6
+    fresh = viz.render_views(graph, tmp_path / "b", scores=scores, kinds=["project"])
+    assert [p.name for p in again] == [p.name for p in fresh] and len(fresh) < len(paths)
+    for a, b in zip(again, fresh):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    assert (out / "views" / "lib" / "kg-view.js").read_bytes() == (tmp_path / "b" / "views" / "lib" / "kg-view.js").read_bytes()
+    # Without a source there is no such shortcut.
+    viz.render_views(make, out)
+    viz.render_views(make, out)
+    assert len(made) == 8
+
+
 def test_stale_pages_are_removed_and_foreign_files_kept(build_result, tmp_path):
     views_dir = tmp_path / "views"
     views_dir.mkdir()
