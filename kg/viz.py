@@ -21,7 +21,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
@@ -433,10 +433,8 @@ def _short(label: str, limit: int = 40) -> str:
     return label if len(label) <= limit else label[: limit - 1].rstrip() + "\u2026"
 
 
-def page_data(data: VizData, view: View, names: dict[str, str] | None = None,
-              info: list[dict] | None = None) -> dict:
-    """Everything the page's script needs, as plain JSON-able data (built through pyvis); `info` is
-    page_info's, where the caller has it already."""
+def page_data(data: VizData, view: View, names: dict[str, str] | None = None) -> dict:
+    """Everything the page's script needs, as plain JSON-able data (built through pyvis)."""
     net = build_network(data, view)
     nodes, edges, _, _, _, options = net.get_network_data()
     options = json.loads(options)
@@ -454,7 +452,7 @@ def page_data(data: VizData, view: View, names: dict[str, str] | None = None,
         "title": view.title, "kind": view.kind, "focus": view.nodes.index(view.focus) if view.focus else None,
         "classes": [{"name": c, "label": v[0], "color": v[1], "glyph": v[3]} for c, v in CLASSES.items() if c in present],
         "relations": [{"name": r, "label": v[0], "inverse": INVERSE_LABELS[r], "color": v[1]} for r, v in RELATIONS.items() if r in rels],
-        "nodes": nodes, "edges": edges, "info": page_info(data, view, names) if info is None else info,
+        "nodes": nodes, "edges": edges, "info": page_info(data, view, names),
         "options": options,
     }
 
@@ -561,10 +559,10 @@ def render_views(graph: Graph | Callable[[], Graph], out_dir: str | Path, scores
     pages = drawn.get("pages", {})
     record: dict[str, list] = {}
     written = []
+    node_digests: dict[str, str] = {}
     for view in views:
         path = views_dir / view.file
-        info = page_info(data, view, names)
-        digest = _page_digest(data, view, info)
+        digest = _page_digest(data, view, names, node_digests)
         try:
             same = pages.get(view.file) == [digest, *file_stamp(path)]
         except OSError:  # no such page
@@ -572,7 +570,7 @@ def render_views(graph: Graph | Callable[[], Graph], out_dir: str | Path, scores
         if same:
             record[view.file] = pages[view.file]  # drawn from the same data last time, and untouched since
         else:
-            payload = script_json(page_data(data, view, names, info))
+            payload = script_json(page_data(data, view, names))
             write_atomic(path, _page(payload, view.title, inline=False).encode("utf-8"), fsync=False)
             record[view.file] = [digest, *file_stamp(path)]
         written.append(path)
@@ -631,11 +629,20 @@ def _untouched(views_dir: Path, drawn: dict) -> list[Path] | None:
     return [views_dir / "index.html", *(views_dir / name for name in drawn["order"])]
 
 
-def _page_digest(data: VizData, view: View, info: list[dict]) -> str:
+def _page_digest(data: VizData, view: View, names: dict[str, str], node_digests: dict[str, str]) -> str:
+    """A digest of all a page is drawn from: the view, its nodes' sizes, each node's data (all of a Node, hashed
+    once per node in `node_digests`: the evidence of a node such as IOM is on most pages), the names of the
+    views its nodes link to, and this module's code. page_info and page_data read nothing else."""
     h = hashlib.sha256(_code_stamp().encode("ascii"))
-    sizes = [data.size[iri] for iri in view.nodes]
-    h.update(json.dumps([view.name, view.kind, view.title, view.focus, view.nodes, view.edges, sizes, info],
-                        ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    nodes = []
+    for iri in view.nodes:
+        if iri not in node_digests:
+            node = data.nodes[iri]
+            whole = json.dumps([getattr(node, f.name) for f in fields(node)], ensure_ascii=False)
+            node_digests[iri] = hashlib.sha256(whole.encode("utf-8")).hexdigest()
+        nodes.append([iri, node_digests[iri], data.size[iri], names.get(iri, "")])
+    h.update(json.dumps([view.name, view.kind, view.title, view.focus, view.edges, nodes],
+                        ensure_ascii=False).encode("utf-8"))
     return h.hexdigest()
 
 
