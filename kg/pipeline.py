@@ -229,9 +229,9 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
             from kg.viz import render_views
 
             # Named by the content of graph.nt: when neither it nor the scores changed, the views are left alone
-            # without parsing the graph (most of the stage at 1,000 documents).
+            # without reading the graph.
             source = "graph.nt " + _file_hash(out / "graph.nt")
-            result.files["views/index.html"] = render_views(lambda: result.graph, out, scores=scores, source=source)[0]
+            result.files["views/index.html"] = render_views(lambda: result.lines, out, scores=scores, source=source)[0]
             clock.lap("views")
         elif views:
             result.notes.append(f"Views not written: the graph has {result.triple_count:,} triples, more than "

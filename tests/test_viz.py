@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from kg import viz
@@ -296,6 +296,33 @@ def test_stale_pages_are_removed_and_foreign_files_kept(build_result, tmp_path):
     viz.render_views(build_result.graph, tmp_path)
     assert not (views_dir / "organization-gone.html").exists()
     assert (views_dir / "mine.html").exists()
+
+
+def _as_data(data: viz.VizData) -> list:
+    return [[(iri, vars(node)) for iri, node in data.nodes.items()], data.edges, data.size]
+
+
+def test_collect_from_lines_is_collect_from_the_graph(build_result):
+    # kg.build's lines (what a build hands the views) and the rdflib graph of the same triples give the same data.
+    assert _as_data(viz.collect(build_result.lines)) == _as_data(viz.collect(build_result.graph))
+    # Also where the graph has blank nodes, literals that look like IRIs, escapes and several values.
+    graph = _hostile_graph()
+    base = "https://w3id.org/kg/resource/"
+    member = BNode()
+    graph.add((member, RDF.type, KG.Membership))
+    graph.add((member, ORG.member, URIRef(base + "person/ana")))
+    graph.add((member, ORG.organization, URIRef(base + "organization/iom")))
+    graph.add((member, KG.roleTitle, Literal("Chief \\ of \"Mission\"\n")))
+    graph.add((URIRef(base + "person/ana"), RDF.type, KG.Person))
+    graph.add((URIRef(base + "person/ana"), RDFS.label, Literal(base + "organization/iom")))
+    graph.add((URIRef(base + "person/ana"), SKOS.altLabel, Literal("Ana", lang="es")))
+    graph.add((URIRef(base + "person/ana"), SKOS.altLabel, Literal("Ána")))
+    lines = [line[:-2] for line in sorted(graph.serialize(format="nt").split("\n")) if line]
+    from_lines, from_graph = viz.collect(lines), viz.collect(graph)
+    assert _as_data(from_lines) == _as_data(from_graph)
+    ana = from_lines.nodes[base + "person/ana"]
+    assert ana.roles == ['Chief \\ of "Mission"\n, iom'] and ana.label == base + "organization/iom"
+    assert ana.alt == ["Ana", "Ána"]
 
 
 def test_sizes_follow_scores_else_degree(build_result):
