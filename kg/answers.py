@@ -9,6 +9,7 @@ gets a new store, and the old store and its answers are removed with it.
 Never kept: updates, queries that call another endpoint (SERVICE), queries whose answer may change from one
 call to the next (NOW, RAND, UUID, STRUUID, BNODE), answers larger than MAX_BYTES, and anything where the
 store lives in memory (a folder that cannot be written). A kept answer that cannot be read is run again.
+The answers of one store take at most MAX_TOTAL_BYTES: past that, those printed longest ago go first.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from kg.store import file_hash, store_root
 
 # Answers larger than this are printed but not kept (the evidence of every relation at 1M triples is 22 MB).
 MAX_BYTES = 256 * 1024 * 1024
+# The answers kept for one store, in all; past it the least recently printed are removed.
+MAX_TOTAL_BYTES = 1024 * 1024 * 1024
 # Functions whose value differs between calls: a query that uses one is run every time.
 _VOLATILE = re.compile(r"(?<![\w?$:.\-])(NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.I)
 _SERVICE = re.compile(r"(?<![\w?$:.\-])SERVICE(?![\w:\-])", re.I)
@@ -77,7 +80,13 @@ def recall(path: Path | None) -> Answer | None:
         answer = Answer(body.decode("utf-8"), meta["kind"], int(meta["count"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return answer if answer.kind in ("select", "ask", "graph") else None
+    if answer.kind not in ("select", "ask", "graph"):
+        return None
+    try:
+        os.utime(path)  # printed now: the last to go when the answers outgrow MAX_TOTAL_BYTES
+    except OSError:
+        pass
+    return answer
 
 
 def keep(path: Path | None, answer: Answer, graph: Path, form: str, text: str, fmt: str) -> Path | None:
@@ -98,7 +107,27 @@ def keep(path: Path | None, answer: Answer, graph: Path, form: str, text: str, f
     except OSError:  # a read-only folder, a full disk: the answer is printed all the same
         tmp.unlink(missing_ok=True)
         return None
+    _trim(path.parent, keep=path)
     return path
+
+
+def _trim(folder: Path, keep: Path) -> None:
+    """Remove the least recently printed answers in `folder` (but `keep`) until they take MAX_TOTAL_BYTES or less."""
+    kept = []
+    for entry in os.scandir(folder):
+        if entry.name.endswith(".txt") and not entry.name.startswith("."):
+            try:
+                info = entry.stat()
+            except OSError:
+                continue
+            kept.append((info.st_mtime_ns, entry.name, info.st_size))
+    total = sum(size for _, _, size in kept)
+    for _, name, size in sorted(kept):
+        if total <= MAX_TOTAL_BYTES:
+            break
+        if name != keep.name:
+            (folder / name).unlink(missing_ok=True)
+            total -= size
 
 
 @lru_cache(maxsize=1)

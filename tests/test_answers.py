@@ -4,6 +4,7 @@ format, a query that may answer differently each time, or where nothing can be w
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,28 @@ def test_an_answer_is_not_kept_for_a_graph_that_changed_while_the_query_ran(grap
     open_store(graph)  # the new content's store
     assert answers.keep(after, answer, graph, "SELECT", text, "tsv") == after
     assert answers.recall(after) == answer and kept(graph) == [after]
+
+
+def test_past_the_total_the_answers_printed_longest_ago_go(capsys, graph, monkeypatch):
+    calls = {name: ("query", name, "--graph", graph) for name in ("funders", "implementers", "people-roles")}
+    sizes = {}
+    for name, args in calls.items():
+        before = set(kept(graph))
+        assert kg_in_process(capsys, *args)[0] == 0
+        [path] = set(kept(graph)) - before
+        sizes[name] = path.stat().st_size
+        os.utime(path, ns=(10**18, 10**18 + len(sizes)))  # funders printed first, people-roles last
+    paths = {name: path for name, path in zip(sizes, sorted(kept(graph), key=lambda p: p.stat().st_mtime_ns))}
+    # funders is printed again: now the most recent. Then a fourth answer does not fit beside all three.
+    assert kg_in_process(capsys, *calls["funders"])[0] == 0
+    monkeypatch.setattr(answers, "MAX_TOTAL_BYTES", sum(sizes.values()))
+    assert kg_in_process(capsys, "query", "funding-sources", "--graph", graph)[0] == 0
+    left = set(kept(graph))
+    assert paths["implementers"] not in left  # the least recently printed
+    assert paths["funders"] in left and paths["people-roles"] in left and len(left) == 3
+    assert sum(p.stat().st_size for p in left) <= answers.MAX_TOTAL_BYTES
+    # An answer larger than the total by itself is kept alone.
+    monkeypatch.setattr(answers, "MAX_TOTAL_BYTES", 1)
+    assert kg_in_process(capsys, "query", "evidence", "--graph", graph)[0] == 0
+    [only] = kept(graph)
+    assert kg_in_process(capsys, "query", "evidence", "--graph", graph)[1].startswith("subject")
