@@ -424,16 +424,21 @@ FILES = ("centrality.csv", "network.graphml", "network.gexf", "scores.ttl")
 
 
 def analyze(graph: Graph | pyoxigraph.Store, out_dir: str | Path, *, backend: str = "auto",
-            base_iri: str | None = None, keep: Path | None = None) -> AnalysisResult:
+            base_iri: str | None = None, keep: Path | None = None, unchanged: bool = False) -> AnalysisResult:
     """Measure the actor network of `graph` and write centrality.csv, network.graphml, network.gexf and
     scores.ttl (`base_iri` bound as kgr:) into `out_dir`, each atomically.
 
-    With `keep` (a JSON file), the measures are kept there with a digest of the network they came from; when
-    the network is the same next time (most edits to one document leave it so) and the files are as they
-    were written, the measures are read back and the files left as they are.
+    With `keep` (a JSON file), the measures are kept there with the network they came from and its digest;
+    when the network is the same next time (most edits to one document leave it so) and the files are as they
+    were written, the measures are read back and the files left as they are. `unchanged` says the network is
+    the one `keep` holds (the caller knows the graph changed in no way the network query reads, see
+    kg.incremental.network_unchanged): then the network query is not run either.
     """
-    network = actor_network(graph)
     out = Path(out_dir)
+    if keep and unchanged and (result := _kept(keep, None, None, out, _context(backend, base_iri))) is not None:
+        _warn_currencies(result.currencies)
+        return result
+    network = actor_network(graph)
     digest = _network_digest(network, backend, base_iri) if keep else ""
     result = _kept(keep, digest, network, out) if keep else None
     if result is not None:
@@ -446,14 +451,20 @@ def analyze(graph: Graph | pyoxigraph.Store, out_dir: str | Path, *, backend: st
         serialize.write_atomic(out / name, writers[name](result))
         result.files[name] = out / name
     if keep:
-        _keep(keep, digest, result)
+        _keep(keep, digest, result, _context(backend, base_iri))
     return result
 
 
-def _network_digest(network: nx.MultiDiGraph, backend: str, base_iri: str | None) -> str:
-    """Hash of what the measures and files depend on: the network, the backend, the base IRI and this code."""
+def _context(backend: str, base_iri: str | None) -> str:
+    """Hash of what the measures and files depend on besides the network: the backend, the base IRI, this code."""
     h = hashlib.sha256(Path(__file__).read_bytes() + Path(serialize.__file__).read_bytes())
     h.update(json.dumps([backend, base_iri or Settings.from_env().base_iri]).encode())
+    return h.hexdigest()
+
+
+def _network_digest(network: nx.MultiDiGraph, backend: str, base_iri: str | None) -> str:
+    """Hash of what the measures and files depend on: the network, and _context."""
+    h = hashlib.sha256(_context(backend, base_iri).encode())
     nodes = [[v, sorted(attrs.items())] for v, attrs in sorted(network.nodes(data=True))]
     edges = [[u, v, k, sorted(attrs.items())] for u, v, k, attrs in sorted(network.edges(keys=True, data=True),
                                                                         key=lambda e: e[:3])]
@@ -465,19 +476,33 @@ def _file_stamps(files: dict[str, Path]) -> dict[str, list[int]]:
     return {name: serialize.file_stamp(path) for name, path in sorted(files.items())}
 
 
-def _keep(path: Path, digest: str, result: AnalysisResult) -> None:
-    kept = {"digest": digest, "files": _file_stamps(result.files), "scores": result.scores,
+def _keep(path: Path, digest: str, result: AnalysisResult, context: str) -> None:
+    network = {"nodes": [[v, attrs] for v, attrs in result.network.nodes(data=True)],
+               "edges": [[u, v, k, attrs] for u, v, k, attrs in result.network.edges(keys=True, data=True)]}
+    kept = {"digest": digest, "context": context, "files": _file_stamps(result.files), "scores": result.scores,
             "communities": result.communities, "backend": result.backend, "sampled": result.sampled_sources,
-            "currencies": list(result.currencies)}
+            "currencies": list(result.currencies), "network": network}
     serialize.write_atomic(path, json.dumps(kept, ensure_ascii=False).encode("utf-8"), fsync=False)
 
 
-def _kept(path: Path, digest: str, network: nx.MultiDiGraph, out: Path) -> AnalysisResult | None:
-    """The measures kept for this very network, if the files they were written to are untouched."""
+def _kept(path: Path, digest: str | None, network: nx.MultiDiGraph | None, out: Path,
+          context: str | None = None) -> AnalysisResult | None:
+    """The measures kept for this very network (by its `digest`), or, given no network, for the network kept with
+    them if it was measured in this `context`; only if the files they were written to are untouched."""
     try:
         kept = json.loads(path.read_text(encoding="utf-8"))
         files = {name: out / name for name in FILES}
-        if kept["digest"] != digest or kept["files"] != _file_stamps(files):
+        if kept["files"] != _file_stamps(files):
+            return None
+        if network is None:
+            if kept["context"] != context:
+                return None
+            network = nx.MultiDiGraph()
+            for v, attrs in kept["network"]["nodes"]:
+                network.add_node(v, **attrs)
+            for u, v, k, attrs in kept["network"]["edges"]:
+                network.add_edge(u, v, key=k, **attrs)
+        elif kept["digest"] != digest:
             return None
         return AnalysisResult(network, kept["scores"], kept["communities"], kept["backend"], kept["sampled"],
                               tuple(kept["currencies"]), files)

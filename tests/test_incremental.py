@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.generate import generate
-from kg import incremental
+from kg import analyze, incremental
 from kg.pipeline import run
 
 FILES = ("graph.nt", "graph.ttl", "graph.jsonld", "report.md", "centrality.csv", "scores.ttl", "network.gexf")
@@ -41,7 +41,7 @@ def corpus(tmp_path_factory) -> Path:
     return folder
 
 
-def test_rebuild_patches_to_the_bytes_of_a_full_build(corpus, tmp_path, extractor):
+def test_rebuild_patches_to_the_bytes_of_a_full_build(corpus, tmp_path, extractor, monkeypatch):
     docs = tmp_path / "docs"
     shutil.copytree(corpus, docs)
     out = tmp_path / "out"
@@ -64,10 +64,15 @@ def test_rebuild_patches_to_the_bytes_of_a_full_build(corpus, tmp_path, extracto
     def revert():  # back to content the cache holds: nothing extracted, the lines read from the cache
         edited.write_text(original, encoding="utf-8")
 
+    queried = []  # the network query runs after a change but where the network is known to be the same
+    real = analyze.actor_network
+    monkeypatch.setattr(analyze, "actor_network", lambda graph: queried.append(1) or real(graph))
     for step, change in enumerate((edit_word, remove, add, revert)):
         change()
+        queried.clear()
         again = _build(docs, out, extractor)
         assert again.patched, f"step {step} ({change.__name__}) wrote every file"
+        assert bool(queried) == (change in (remove, add)), change.__name__
         full = _full(docs, tmp_path / f"full{step}", out, extractor)
         _same_files(out, tmp_path / f"full{step}")
         assert again.triple_count == full.triple_count
@@ -185,3 +190,69 @@ def test_the_state_follows_the_network_query(monkeypatch):
 
     monkeypatch.setattr(kg.query, "find_query", edited)
     assert incremental.code_stamp() != before
+
+
+def test_measures_kept_from_before_a_build_without_analytics_are_not_used(corpus, tmp_path, extractor):
+    docs = tmp_path / "docs"
+    shutil.copytree(corpus, docs)
+    out = tmp_path / "out"
+    _build(docs, out, extractor)
+    sorted(docs.glob("*.txt"))[5].unlink()  # the network changes, in a build that does not measure it
+    assert run([docs], out_dir=out, extractor=extractor, views=False, validate=False, progress=False,
+               analyze=False).patched
+    assert not (out / ".cache" / "analysis.json").exists()
+    edited = sorted(docs.glob("*.txt"))[7]  # then a change that leaves the network as that build left it
+    edited.write_text(edited.read_text(encoding="utf-8").replace(" the ", " a ", 1), encoding="utf-8")
+    assert _build(docs, out, extractor).patched
+    _full(docs, tmp_path / "full", out, extractor)
+    _same_files(out, tmp_path / "full")
+
+
+def _record(lines: list[str], kind: str) -> list[str]:
+    """The network lines of the first kg:Evidence (or kg:Figure) record of `lines` that has a sentence (or unit)."""
+    wanted = {f"<{p}>" for p in analyze.network_predicates()}
+    first = next(line.split(" ")[0] for line in lines if line.endswith(f"#{kind}>"))
+    return [line for line in lines if line.split(" ")[0] == first and line.split(" ", 2)[1] in wanted]
+
+
+def _renamed(record: list[str], new: str = "renamed") -> list[str]:
+    subject = record[0].split(" ")[0]
+    return [line.replace(subject, subject[:-1] + new + ">", 1) for line in record]
+
+
+@pytest.mark.parametrize("kind", ["Evidence", "Figure"])
+def test_network_unchanged_only_where_the_query_cannot_tell(build_result, kind):
+    from kg.analyze import network_store
+
+    lines = build_result.lines
+    record = _record(lines, kind)
+    assert len(record) >= 4
+
+    def unchanged(removed: list[str], added: list[str]) -> bool:
+        after = sorted((set(lines) - set(removed)) | set(added))
+        return incremental.network_unchanged(network_store(after), removed, added)
+
+    # The same record under another IRI, with another sentence and label: the query counts it the same.
+    moved = _renamed(record)
+    reworded = [line.replace('"', '"Reworded: ', 1) if "#sentence>" in line or "#label>" in line else line
+                for line in moved]
+    assert unchanged(record, moved) and unchanged(record, reworded) and unchanged([], [])
+    # A record that goes, or comes, or comes back with another value: the answer changes.
+    assert not unchanged(record, [])
+    assert not unchanged([], moved)
+    changed = [line for line in moved if "#object>" not in line and "#value>" not in line]
+    changed += [line.replace(line.split(" ", 2)[2], '"9"', 1) for line in moved if "#value>" in line]
+    changed += [line.replace(line.split(" ", 2)[2], "<https://w3id.org/kg/resource/organization/someone-else>", 1)
+                for line in moved if "#object>" in line]
+    assert not unchanged(record, changed)
+    # Part of a record that stays (its sentence line only), an entity's label, an entity that comes: not certain.
+    sentence = [line for line in record if "#sentence>" in line or "#unit>" in line][:1]
+    assert not unchanged(sentence, [sentence[0].replace('"', '"Other ', 1)])
+    label = next(line for line in lines if line.startswith("<https://w3id.org/kg/resource/organization/")
+                 and "rdf-schema#label>" in line)
+    assert not unchanged([label], [label.replace('"', '"Renamed ', 1)])
+    assert not unchanged([], ["<https://w3id.org/kg/resource/organization/new> "
+                              "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/kg/ontology#Organization>"])
+    # A type the query does not read, on a subject that stays: the answer cannot change.
+    assert unchanged([], [f"{record[0].split(' ')[0]} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+                          "<https://w3id.org/kg/ontology#Membership>"])
