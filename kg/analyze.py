@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import json
+import marshal
 import random
 import re
 import sys
@@ -442,6 +443,8 @@ def analyze(graph: Graph | pyoxigraph.Store, out_dir: str | Path, *, backend: st
     digest = _network_digest(network, backend, base_iri) if keep else ""
     result = _kept(keep, digest, network, out) if keep else None
     if result is not None:
+        if _kept_network_digest(keep) != digest:  # lost or damaged: the next build may want it
+            _keep_network(keep, digest, network)
         _warn_currencies(result.currencies)
         return result
     result = measure(network, backend=backend)
@@ -477,12 +480,30 @@ def _file_stamps(files: dict[str, Path]) -> dict[str, list[int]]:
 
 
 def _keep(path: Path, digest: str, result: AnalysisResult, context: str) -> None:
-    network = {"nodes": [[v, attrs] for v, attrs in result.network.nodes(data=True)],
-               "edges": [[u, v, k, attrs] for u, v, k, attrs in result.network.edges(keys=True, data=True)]}
+    """The measures in `path` (JSON), and the network beside it (`marshal`: plain data, fast to read back, and
+    nothing is run when it is), each with the digest of the network."""
+    _keep_network(path, digest, result.network)
     kept = {"digest": digest, "context": context, "files": _file_stamps(result.files), "scores": result.scores,
             "communities": result.communities, "backend": result.backend, "sampled": result.sampled_sources,
-            "currencies": list(result.currencies), "network": network}
+            "currencies": list(result.currencies)}
     serialize.write_atomic(path, json.dumps(kept, ensure_ascii=False).encode("utf-8"), fsync=False)
+
+
+def _network_file(path: Path) -> Path:
+    return path.with_name(path.stem + "-network.marshal")
+
+
+def _keep_network(path: Path, digest: str, network: nx.MultiDiGraph) -> None:
+    kept = [digest, [[v, attrs] for v, attrs in network.nodes(data=True)],
+            [[u, v, k, attrs] for u, v, k, attrs in network.edges(keys=True, data=True)]]
+    serialize.write_atomic(_network_file(path), marshal.dumps(kept), fsync=False)
+
+
+def _kept_network_digest(path: Path) -> str | None:
+    try:
+        return marshal.loads(_network_file(path).read_bytes())[0]
+    except (OSError, EOFError, ValueError, TypeError, IndexError, KeyError):
+        return None
 
 
 def _kept(path: Path, digest: str | None, network: nx.MultiDiGraph | None, out: Path,
@@ -497,16 +518,19 @@ def _kept(path: Path, digest: str | None, network: nx.MultiDiGraph | None, out: 
         if network is None:
             if kept["context"] != context:
                 return None
+            kept_digest, nodes, edges = marshal.loads(_network_file(path).read_bytes())
+            if kept_digest != kept["digest"]:
+                return None
             network = nx.MultiDiGraph()
-            for v, attrs in kept["network"]["nodes"]:
+            for v, attrs in nodes:
                 network.add_node(v, **attrs)
-            for u, v, k, attrs in kept["network"]["edges"]:
+            for u, v, k, attrs in edges:
                 network.add_edge(u, v, key=k, **attrs)
         elif kept["digest"] != digest:
             return None
         return AnalysisResult(network, kept["scores"], kept["communities"], kept["backend"], kept["sampled"],
                               tuple(kept["currencies"]), files)
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, EOFError, ValueError, KeyError, TypeError):
         return None
 
 

@@ -229,6 +229,7 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
             clock.lap("analyze")
         elif store:  # the measures kept are no longer those of the network the next build starts from
             (out / ".cache" / "analysis.json").unlink(missing_ok=True)
+            (out / ".cache" / "analysis-network.marshal").unlink(missing_ok=True)
         if views and result.triple_count <= settings.views_max_triples:
             from kg.viz import render_views
 

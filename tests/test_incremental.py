@@ -201,9 +201,32 @@ def test_measures_kept_from_before_a_build_without_analytics_are_not_used(corpus
     assert run([docs], out_dir=out, extractor=extractor, views=False, validate=False, progress=False,
                analyze=False).patched
     assert not (out / ".cache" / "analysis.json").exists()
+    assert not (out / ".cache" / "analysis-network.marshal").exists()
     edited = sorted(docs.glob("*.txt"))[7]  # then a change that leaves the network as that build left it
     edited.write_text(edited.read_text(encoding="utf-8").replace(" the ", " a ", 1), encoding="utf-8")
     assert _build(docs, out, extractor).patched
+    _full(docs, tmp_path / "full", out, extractor)
+    _same_files(out, tmp_path / "full")
+
+
+@pytest.mark.parametrize("damage", [b"", b"not marshal", "other digest"])
+def test_a_kept_network_that_cannot_be_read_means_the_query_runs(corpus, tmp_path, extractor, monkeypatch, damage):
+    import marshal
+
+    docs = tmp_path / "docs"
+    shutil.copytree(corpus, docs)
+    out = tmp_path / "out"
+    _build(docs, out, extractor)
+    kept = out / ".cache" / "analysis-network.marshal"
+    digest, nodes, edges = marshal.loads(kept.read_bytes())
+    kept.write_bytes(marshal.dumps(["0" * 64, nodes, edges]) if damage == "other digest" else damage)
+    queried = []
+    real = analyze.actor_network
+    monkeypatch.setattr(analyze, "actor_network", lambda graph: queried.append(1) or real(graph))
+    edited = sorted(docs.glob("*.txt"))[7]
+    edited.write_text(edited.read_text(encoding="utf-8").replace(" the ", " a ", 1), encoding="utf-8")
+    assert _build(docs, out, extractor).patched and queried
+    assert marshal.loads(kept.read_bytes())[0] == digest  # kept again
     _full(docs, tmp_path / "full", out, extractor)
     _same_files(out, tmp_path / "full")
 
