@@ -19,8 +19,7 @@ def add_commands(sub) -> None:
 
 
 def _viz(args: argparse.Namespace) -> int:
-    from kg.pipeline import load_graph
-    from kg.viz import render_views
+    from kg.viz import read_graph, render_views
 
     settings = Settings.from_env(out_dir=Path(args.out) if args.out else None)
     path = Path(args.graph) if args.graph else settings.out_dir / "graph.ttl"
@@ -28,8 +27,8 @@ def _viz(args: argparse.Namespace) -> int:
         with path.open("rb") as handle:
             source = f"{path.suffix.lower()} {hashlib.file_digest(handle, 'sha256').hexdigest()}"
     except OSError:
-        source = None  # load_graph says what is wrong with the file
-    paths = render_views(lambda: load_graph(path), settings.out_dir, source=source)
+        source = None  # read_graph says what is wrong with the file
+    paths = render_views(lambda: read_graph(path), settings.out_dir, source=source)
     print(f"Wrote {len(paths) - 1} view(s) and {paths[0]}", file=sys.stderr)
     print(paths[0])
     return 0

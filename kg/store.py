@@ -190,14 +190,14 @@ def _load(store: ox.Store, graph: Path) -> None:
     suffix = graph.suffix.lower()
     try:
         if suffix in JSONLD_SUFFIXES:
-            store.bulk_load(_jsonld_as_ntriples(graph), format=ox.RdfFormat.N_TRIPLES)
+            store.bulk_load(jsonld_as_ntriples(graph), format=ox.RdfFormat.N_TRIPLES)
         else:
             store.bulk_load(path=str(graph), format=NATIVE_FORMATS[suffix])
     except SyntaxError as exc:
         raise GraphFileError(f"{graph}: cannot parse: {exc}") from None
 
 
-def _jsonld_as_ntriples(graph: Path) -> bytes:
+def jsonld_as_ntriples(graph: Path) -> bytes:
     from rdflib import Graph
 
     parsed = Graph()
@@ -432,7 +432,7 @@ class _upload_body:
         _check_single_graph(self.graph)
         converted = tempfile.TemporaryFile()
         self.files.append(converted)
-        converted.write(_jsonld_as_ntriples(self.graph))
+        converted.write(jsonld_as_ntriples(self.graph))
         converted.flush()
         return converted, "application/n-triples"
 
@@ -512,7 +512,7 @@ def ntriples_batches(graph: Path, batch_bytes: int) -> Iterator[tuple[bytes, boo
     _check_single_graph(graph)
     suffix = graph.suffix.lower()
     if suffix in JSONLD_SUFFIXES:
-        quads = ox.parse(_jsonld_as_ntriples(graph), format=ox.RdfFormat.N_TRIPLES)
+        quads = ox.parse(jsonld_as_ntriples(graph), format=ox.RdfFormat.N_TRIPLES)
     else:
         quads = ox.parse(path=str(graph), format=NATIVE_FORMATS[suffix])
     chunk: list[bytes] = []

@@ -20,7 +20,7 @@ import random
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -127,6 +127,30 @@ class View:
 
 # --- from RDF to drawable data -------------------------------------------------------------------
 
+def read_graph(path: str | Path) -> "_Triples":
+    """What the views read of a graph file: Turtle, N-Triples, N-Quads and TriG through pyoxigraph's parser
+    (1,000 releases' graph.ttl in about 2 s, where rdflib takes 19 s), JSON-LD and RDF/XML through rdflib. A
+    GraphFileError names the file and what is wrong with it."""
+    from kg.errors import GraphFileError
+    from kg.store import JSONLD_SUFFIXES, NATIVE_FORMATS, check_graph_file, jsonld_as_ntriples
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in NATIVE_FORMATS and suffix not in JSONLD_SUFFIXES:
+        from kg.pipeline import load_graph
+
+        return _Triples.of(load_graph(path))
+    import pyoxigraph as ox
+
+    check_graph_file(path)
+    try:
+        if suffix in JSONLD_SUFFIXES:
+            return _Triples.parsed(ox.parse(jsonld_as_ntriples(path), format=ox.RdfFormat.N_TRIPLES))
+        return _Triples.parsed(ox.parse(path=str(path), format=NATIVE_FORMATS[suffix]))
+    except SyntaxError as exc:
+        raise GraphFileError(f"{path}: cannot parse: {exc}") from None
+
+
 class _Literal(str):
     """A literal's lexical form, told apart from an IRI (a plain str) in a _Triples index."""
 
@@ -146,7 +170,10 @@ class _Triples:
             self.backward[p][o].append(s)
 
     @classmethod
-    def of(cls, source: Graph | Sequence[str]) -> "_Triples":
+    def of(cls, source) -> "_Triples":
+        """From an rdflib Graph or kg's N-Triples lines (or a _Triples, as read_graph gives, as it is)."""
+        if isinstance(source, _Triples):
+            return source
         wanted = _wanted()
         if isinstance(source, Graph):
             def term(t) -> str:
@@ -160,14 +187,23 @@ class _Triples:
         marked = {f"<{p}>" for p in wanted}
         lines = [line for line in source if line.split(" ", 2)[1] in marked]
         text = (" .\n".join(lines) + " .\n").encode("utf-8") if lines else b""
+        return cls.parsed(ox.parse(text, format=ox.RdfFormat.N_TRIPLES))
+
+    @classmethod
+    def parsed(cls, triples) -> "_Triples":
+        """From pyoxigraph's parser (triples or quads: a triple in several named graphs is read once); literals
+        keep their lexical form (a store would give 103058.00 back as 103058)."""
+        import pyoxigraph as ox
+
+        wanted = _wanted()
 
         def value(t) -> str:
             if isinstance(t, ox.Literal):
                 return _Literal(t.value)
             return f"_:{t.value}" if isinstance(t, ox.BlankNode) else t.value
 
-        return cls((value(t.subject), t.predicate.value, value(t.object))
-                   for t in ox.parse(text, format=ox.RdfFormat.N_TRIPLES))
+        return cls(dict.fromkeys((value(t.subject), t.predicate.value, value(t.object)) for t in triples
+                                 if t.predicate.value in wanted))
 
     def subjects(self, p, o) -> list[str]:
         return self.backward.get(str(p), {}).get(str(o), [])
@@ -193,9 +229,9 @@ def _wanted() -> frozenset[str]:
                       *(str(KG[name]) for name in names)})
 
 
-def collect(graph: Graph | Sequence[str], scores: dict[str, float] | None = None) -> VizData:
-    """Entities, relations and evidence of `graph` (an rdflib Graph, or kg's N-Triples lines as kg.build makes
-    them); node sizes from `scores` (IRI -> value) or degree."""
+def collect(graph, scores: dict[str, float] | None = None) -> VizData:
+    """Entities, relations and evidence of `graph` (an rdflib Graph, kg's N-Triples lines as kg.build makes them,
+    or what read_graph gives); node sizes from `scores` (IRI -> value) or degree."""
     graph = _Triples.of(graph)
     nodes: dict[str, Node] = {}
     for cls in CLASSES:
@@ -604,12 +640,12 @@ def _templates():
                        keep_trailing_newline=True, auto_reload=False)
 
 
-def render_views(graph: Graph | Sequence[str] | Callable[[], Graph | Sequence[str]], out_dir: str | Path,
-                 scores: dict[str, float] | None = None, *, kinds: Iterable[str] | None = None,
-                 source: str | None = None) -> list[Path]:
+def render_views(graph, out_dir: str | Path, scores: dict[str, float] | None = None, *,
+                 kinds: Iterable[str] | None = None, source: str | None = None) -> list[Path]:
     """Write OUT/views/index.html, one page per view and lib/; return the paths of the pages (index first).
 
-    `graph` is an rdflib Graph or kg's N-Triples lines (see collect), or a function that gives either. A page drawn last time from the same data (by the
+    `graph` is what collect takes (an rdflib Graph, kg's N-Triples lines, what read_graph gives), or a function
+    that gives it. A page drawn last time from the same data (by the
     digest kept in OUT/.cache/views.json) and untouched since is left as it is: the same bytes, without laying it
     out again. `source` names what the graph is made from (e.g. a digest of its file): when the views were last
     drawn from the same source, scores and kinds by this code, and none of their files was touched since, nothing
@@ -759,14 +795,12 @@ def show(graph_or_view_path: Graph | str | Path, view: str = "graph", *, scores:
                 raise VizError(f"{path}: no such view; run `kg viz` first")
             page = _inline_file(path)
         else:
-            from kg.pipeline import load_graph
-
-            page = _inline_page(load_graph(path), view, scores)
+            page = _inline_page(read_graph(path), view, scores)
     return HTML(f'<div class="kg-view"><iframe srcdoc="{html.escape(page, quote=True)}" '
                 f'style="width:100%;height:{int(height)}px;border:1px solid #ccc" sandbox="allow-scripts"></iframe></div>')
 
 
-def _inline_page(graph: Graph, view: str, scores: dict[str, float] | None) -> str:
+def _inline_page(graph, view: str, scores: dict[str, float] | None) -> str:
     data = collect(graph, scores)
     views = {v.name: v for v in plan_views(data, ["graph"] if view == "graph" else None)}
     if view not in views:

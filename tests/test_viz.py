@@ -325,6 +325,25 @@ def test_collect_from_lines_is_collect_from_the_graph(build_result):
     assert ana.alt == ["Ana", "Ána"]
 
 
+def test_read_graph_gives_what_the_build_lines_give_in_every_format(build_result, tmp_path):
+    expected = _as_data(viz.collect(build_result.lines))
+    for name in ("graph.ttl", "graph.nt", "graph.jsonld"):
+        assert _as_data(viz.collect(viz.read_graph(build_result.files[name]))) == expected, name
+    xml = tmp_path / "graph.rdf"  # RDF/XML goes through rdflib
+    build_result.graph.serialize(xml, format="xml")
+    assert _as_data(viz.collect(viz.read_graph(xml))) == expected
+    # Literals keep their lexical form (an Oxigraph store would give a decimal's canonical one).
+    budgets = [d for n in viz.collect(viz.read_graph(build_result.files["graph.ttl"])).nodes.values()
+               for d in n.details if d[0] == "budgetAmount"]
+    assert ["budgetAmount", "103058.00"] in budgets
+    broken = tmp_path / "broken.ttl"
+    broken.write_text("<a> <b> .\n", encoding="utf-8")
+    with pytest.raises(GraphFileError, match=re.escape(f"{broken}: cannot parse")):
+        viz.read_graph(broken)
+    with pytest.raises(GraphFileError, match=re.escape(f"{tmp_path / 'gone.nt'}: no such file")):
+        viz.read_graph(tmp_path / "gone.nt")
+
+
 def test_sizes_follow_scores_else_degree(build_result):
     iom = "https://w3id.org/kg/resource/organization/iom"
     by_degree = viz.collect(build_result.graph)
