@@ -164,10 +164,11 @@ class _Triples:
 
     def __init__(self, triples: Iterable[tuple[str, str, str]]):
         self.forward: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        self.backward: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        # by (object, whether it is a literal): the literal "x" is not the IRI x
+        self.backward: dict[str, dict[tuple[str, bool], list[str]]] = defaultdict(lambda: defaultdict(list))
         for s, p, o in triples:
             self.forward[p][s].append(o)
-            self.backward[p][o].append(s)
+            self.backward[p][o, isinstance(o, _Literal)].append(s)
 
     @classmethod
     def of(cls, source) -> "_Triples":
@@ -206,7 +207,8 @@ class _Triples:
                                  if t.predicate.value in wanted))
 
     def subjects(self, p, o) -> list[str]:
-        return self.backward.get(str(p), {}).get(str(o), [])
+        """Subjects of `p` with the IRI `o`."""
+        return self.backward.get(str(p), {}).get((str(o), False), [])
 
     def objects(self, s, p) -> list[str]:
         return self.forward.get(str(p), {}).get(str(s), [])

@@ -317,9 +317,11 @@ def test_collect_from_lines_is_collect_from_the_graph(build_result):
     graph.add((URIRef(base + "person/ana"), RDFS.label, Literal(base + "organization/iom")))
     graph.add((URIRef(base + "person/ana"), SKOS.altLabel, Literal("Ana", lang="es")))
     graph.add((URIRef(base + "person/ana"), SKOS.altLabel, Literal("Ána")))
+    graph.add((URIRef(base + "person/literal-type"), RDF.type, Literal(str(KG.Person))))  # a literal is no class
     lines = [line[:-2] for line in sorted(graph.serialize(format="nt").split("\n")) if line]
     from_lines, from_graph = viz.collect(lines), viz.collect(graph)
     assert _as_data(from_lines) == _as_data(from_graph)
+    assert base + "person/literal-type" not in from_lines.nodes
     ana = from_lines.nodes[base + "person/ana"]
     assert ana.roles == ['Chief \\ of "Mission"\n, iom'] and ana.label == base + "organization/iom"
     assert ana.alt == ["Ana", "Ána"]
