@@ -496,7 +496,14 @@ def _network_file(path: Path) -> Path:
 def _keep_network(path: Path, digest: str, network: nx.MultiDiGraph) -> None:
     kept = [digest, [[v, attrs] for v, attrs in network.nodes(data=True)],
             [[u, v, k, attrs] for u, v, k, attrs in network.edges(keys=True, data=True)]]
+    values = [v for _, attrs in kept[1] for v in attrs.values()] + [v for *_, attrs in kept[2] for v in attrs.values()]
+    if any(type(v) not in _PLAIN for v in values):  # marshal would write a numpy number as bytes: not kept, and
+        _network_file(path).unlink(missing_ok=True)  # the next build runs the query
+        return
     serialize.write_atomic(_network_file(path), marshal.dumps(kept), fsync=False)
+
+
+_PLAIN = (str, int, float, bool, type(None))
 
 
 def _kept_network_digest(path: Path) -> str | None:

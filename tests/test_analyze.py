@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 import pytest
 import yaml
 from rdflib import BNode, Graph, Literal, URIRef
@@ -546,3 +547,16 @@ def test_measures_are_kept_while_the_network_is_unchanged(build_result, tmp_path
     changed = A.analyze(smaller, tmp_path / "out", keep=keep)
     assert changed.network.number_of_edges() == first.network.number_of_edges() - 1
     assert changed.scores == A.analyze(smaller, tmp_path / "plain").scores
+
+
+def test_a_network_with_values_marshal_cannot_keep_as_they_are_is_not_kept(tmp_path):
+    keep = tmp_path / "analysis.json"
+    plain = nx.MultiDiGraph()
+    plain.add_node("a", label="A", amount=1.5)
+    plain.add_edge("a", "a", key="funds", evidence=2)
+    A._keep_network(keep, "digest", plain)
+    assert A._kept_network_digest(keep) == "digest"
+    numeric = nx.MultiDiGraph()
+    numeric.add_node("a", amount=np.float64(1.5))  # marshal would write its bytes, not a number
+    A._keep_network(keep, "other", numeric)
+    assert A._kept_network_digest(keep) is None and not A._network_file(keep).exists()
