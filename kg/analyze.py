@@ -436,11 +436,12 @@ def analyze(graph: Graph | pyoxigraph.Store, out_dir: str | Path, *, backend: st
     kg.incremental.network_unchanged): then the network query is not run either.
     """
     out = Path(out_dir)
-    if keep and unchanged and (result := _kept(keep, None, None, out, _context(backend, base_iri))) is not None:
+    context = _context(backend, base_iri) if keep else ""
+    if keep and unchanged and (result := _kept(keep, None, None, out, context)) is not None:
         _warn_currencies(result.currencies)
         return result
     network = actor_network(graph)
-    digest = _network_digest(network, backend, base_iri) if keep else ""
+    digest = _network_digest(network, context) if keep else ""
     result = _kept(keep, digest, network, out) if keep else None
     if result is not None:
         if _kept_network_digest(keep) != digest:  # lost or damaged: the next build may want it
@@ -454,7 +455,7 @@ def analyze(graph: Graph | pyoxigraph.Store, out_dir: str | Path, *, backend: st
         serialize.write_atomic(out / name, writers[name](result))
         result.files[name] = out / name
     if keep:
-        _keep(keep, digest, result, _context(backend, base_iri))
+        _keep(keep, digest, result, context)
     return result
 
 
@@ -465,9 +466,9 @@ def _context(backend: str, base_iri: str | None) -> str:
     return h.hexdigest()
 
 
-def _network_digest(network: nx.MultiDiGraph, backend: str, base_iri: str | None) -> str:
-    """Hash of what the measures and files depend on: the network, and _context."""
-    h = hashlib.sha256(_context(backend, base_iri).encode())
+def _network_digest(network: nx.MultiDiGraph, context: str) -> str:
+    """Hash of what the measures and files depend on: the network, and its `context` (see _context)."""
+    h = hashlib.sha256(context.encode())
     nodes = [[v, sorted(attrs.items())] for v, attrs in sorted(network.nodes(data=True))]
     edges = [[u, v, k, sorted(attrs.items())] for u, v, k, attrs in sorted(network.edges(keys=True, data=True),
                                                                         key=lambda e: e[:3])]

@@ -15,6 +15,7 @@ from kg.gazetteer import Gazetteer, load, slug
 from kg.model import Extraction, Statement, Summary
 from kg.ontology import KG, ORG, SCHEMA, bind_prefixes
 from kg.resolve import Resolved, resolve
+from kg.serialize import ntriples_chunks
 from kg.settings import Settings
 
 CLASS_PATHS = {
@@ -70,9 +71,8 @@ def lines_to_graph(lines: list[str], base_iri: str) -> Graph:
         return BNode(t.value)
 
     add = graph.add
-    for i in range(0, len(lines), 100_000):
-        data = "".join(f"{line} .\n" for line in lines[i:i + 100_000]).encode("utf-8")
-        for triple in ox.parse(data, format=ox.RdfFormat.N_TRIPLES):
+    for chunk in ntriples_chunks(lines, 100_000):
+        for triple in ox.parse(chunk.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES):
             add((term(triple.subject), term(triple.predicate), term(triple.object)))
     return graph
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from pathlib import Path
 
@@ -19,13 +18,13 @@ def add_commands(sub) -> None:
 
 
 def _viz(args: argparse.Namespace) -> int:
+    from kg.serialize import file_sha256
     from kg.viz import read_graph, render_views
 
     settings = Settings.from_env(out_dir=Path(args.out) if args.out else None)
     path = Path(args.graph) if args.graph else settings.out_dir / "graph.ttl"
     try:  # views drawn from these very bytes are left alone, without parsing the graph again
-        with path.open("rb") as handle:
-            source = f"{path.suffix.lower()} {hashlib.file_digest(handle, 'sha256').hexdigest()}"
+        source = f"{path.suffix.lower()} {file_sha256(path)}"
     except OSError:
         source = None  # read_graph says what is wrong with the file
     paths = render_views(lambda: read_graph(path), settings.out_dir, source=source)

@@ -184,7 +184,9 @@ def network_unchanged(store, removed: list[str], added: list[str]) -> bool:
     new IRIs and nothing else changes."""
     import pyoxigraph
 
-    wanted = {f"<{p}>" for p in _network_predicates()}
+    from kg.analyze import network_predicates
+
+    wanted = {f"<{p}>" for p in network_predicates()}
     balance: Counter = Counter()
     for lines, step in ((removed, -1), (added, 1)):
         groups: dict[str, list[tuple[str, str]]] = {}
@@ -205,12 +207,6 @@ def network_unchanged(store, removed: list[str], added: list[str]) -> bool:
             elif any(p != _TYPE or v in _NODE_TYPES | _RECORD_TYPES for p, v in pairs):
                 return False
     return not any(balance.values())
-
-
-def _network_predicates() -> frozenset[str]:
-    from kg.analyze import network_predicates
-
-    return network_predicates()
 
 
 def _read_lines(path: Path) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import time
@@ -140,7 +139,7 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
             continue
         source = _shown(item, bool(paths))
         try:
-            digest = _file_hash(item)
+            digest = serialize.file_sha256(item)
         except OSError as exc:
             skipped.append(Skipped(source, f"cannot read ({exc.strerror})"))
             continue
@@ -235,7 +234,7 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
 
             # Named by the content of graph.nt: when neither it nor the scores changed, the views are left alone
             # without reading the graph.
-            source = "graph.nt " + _file_hash(out / "graph.nt")
+            source = "graph.nt " + serialize.file_sha256(out / "graph.nt")
             result.files["views/index.html"] = render_views(lambda: result.lines, out, scores=scores, source=source)[0]
             clock.lap("views")
         elif views:
@@ -283,14 +282,6 @@ def _shown(path: Path, explicit: bool) -> str:
     if explicit:
         return display_path(path)
     return "sample-corpus/" + path.relative_to(SAMPLE_CORPUS.parent).as_posix()
-
-
-def _file_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _extract_all(todo: list[tuple[str, str, str]], settings: Settings, extractor: Extractor | None,

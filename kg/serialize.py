@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -151,6 +152,12 @@ def graph_files(ntriples: Path, base_iri: str, turtle: Path, jsonld: Path) -> No
 
 
 _TEMPORARY = re.compile(r"^\.[^/]+\.[A-Za-z0-9_]+\.tmp$")
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, as hex (OSError if it cannot be read)."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def file_stamp(path: Path) -> list[int]:

@@ -29,7 +29,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from kg.errors import VizError
 from kg.ontology import KG, ORG
-from kg.serialize import file_stamp, write_atomic
+from kg.serialize import file_stamp, ntriples_chunks, write_atomic
 
 ASSETS = Path(__file__).resolve().parent / "viz_assets"
 GENERATOR = "kg viz"
@@ -187,8 +187,7 @@ class _Triples:
 
         marked = {f"<{p}>" for p in wanted}
         lines = [line for line in source if line.split(" ", 2)[1] in marked]
-        text = (" .\n".join(lines) + " .\n").encode("utf-8") if lines else b""
-        return cls.parsed(ox.parse(text, format=ox.RdfFormat.N_TRIPLES))
+        return cls.parsed(ox.parse("".join(ntriples_chunks(lines)).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES))
 
     @classmethod
     def parsed(cls, triples) -> "_Triples":
@@ -647,9 +646,8 @@ def render_views(graph, out_dir: str | Path, scores: dict[str, float] | None = N
     """Write OUT/views/index.html, one page per view and lib/; return the paths of the pages (index first).
 
     `graph` is what collect takes (an rdflib Graph, kg's N-Triples lines, what read_graph gives), or a function
-    that gives it. A page drawn last time from the same data (by the
-    digest kept in OUT/.cache/views.json) and untouched since is left as it is: the same bytes, without laying it
-    out again. `source` names what the graph is made from (e.g. a digest of its file): when the views were last
+    that gives it. A page drawn last time from the same data (by the digest kept in OUT/.cache/views.json) and
+    untouched since is left as it is: the same bytes, without laying it out again. `source` names what the graph is made from (e.g. a digest of its file): when the views were last
     drawn from the same source, scores and kinds by this code, and none of their files was touched since, nothing
     is done at all, and a function given as `graph` is not called."""
     views_dir = Path(out_dir) / "views"
@@ -661,7 +659,8 @@ def render_views(graph, out_dir: str | Path, scores: dict[str, float] | None = N
     data = collect(graph() if callable(graph) else graph, scores)
     views = plan_views(data, kinds)
     names = {v.focus: v.name for v in views if v.focus}
-    for name, text in _assets().items():
+    assets = _assets()
+    for name, text in assets.items():
         write_atomic(views_dir / "lib" / name, text.encode("utf-8"))
     pages = drawn.get("pages", {})
     record: dict[str, list] = {}
@@ -677,8 +676,7 @@ def render_views(graph, out_dir: str | Path, scores: dict[str, float] | None = N
         if same:
             record[view.file] = pages[view.file]  # drawn from the same data last time, and untouched since
         else:
-            payload = script_json(page_data(data, view, names))
-            write_atomic(path, _page(payload, view.title, inline=False).encode("utf-8"), fsync=False)
+            write_atomic(path, page_html(data, view, names=names).encode("utf-8"), fsync=False)
             record[view.file] = [digest, *file_stamp(path)]
         written.append(path)
     groups = []
@@ -691,7 +689,7 @@ def render_views(graph, out_dir: str | Path, scores: dict[str, float] | None = N
     index = views_dir / "index.html"
     write_atomic(index, _render("index.html", groups=groups, nodes=len(data.nodes), edges=len(data.edges)).encode("utf-8"))
     _remove_stale(views_dir, {p.name for p in written} | {"index.html"})
-    others = {"index.html": file_stamp(index), **{f"lib/{name}": file_stamp(views_dir / "lib" / name) for name in _assets()}}
+    others = {"index.html": file_stamp(index), **{f"lib/{name}": file_stamp(views_dir / "lib" / name) for name in assets}}
     kept = {"source": key, "order": [view.file for view in views], "pages": record, "files": others}
     write_atomic(Path(out_dir) / DRAWN, json.dumps(kept, sort_keys=True).encode("utf-8"), fsync=False)
     return [index, *written]
