@@ -133,16 +133,21 @@ def actor_network(source: Graph | pyoxigraph.Store) -> nx.MultiDiGraph:
     and `currency`.
     """
     store = source if isinstance(source, pyoxigraph.Store) else network_store(source)
-    sparql = find_query(NETWORK_QUERY).text
+    return assemble(*collect(store.query(find_query(NETWORK_QUERY).text)))
+
+
+def collect(triples: Iterable[pyoxigraph.Triple]) -> tuple[dict[str, dict], dict[tuple[str, str, str], int]]:
+    """The nodes (IRI -> attributes) and edges ((subject, object, kind) -> evidence count) of the network
+    query's answer, or of kg.network_patch's query around some nodes (the same template)."""
     kind_of = {str(KG[k]): k for k in KINDS}
     class_of = {str(KG[c]): c for c in CLASSES}
     rdf_type, label, amount, currency = str(RDF.type), str(RDFS.label), str(KG.amount), str(KG.currency)
     classes: dict[str, set[str]] = defaultdict(set)
     labels: dict[str, set[str]] = defaultdict(set)
-    money: dict[str, dict[str, str]] = defaultdict(dict)
+    money: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     evidence: dict[tuple[str, str, str], int] = {}
     statements: dict[str, dict[str, str]] = defaultdict(dict)
-    for triple in store.query(sparql):
+    for triple in triples:
         subject, predicate, value = triple.subject, triple.predicate.value, triple.object.value
         if isinstance(subject, pyoxigraph.BlankNode):
             statements[subject.value][predicate] = value
@@ -154,28 +159,39 @@ def actor_network(source: Graph | pyoxigraph.Store) -> nx.MultiDiGraph:
         elif predicate == label:
             labels[subject.value].add(value)
         elif predicate in (amount, currency):
-            money[subject.value][predicate] = value
+            money[subject.value][predicate].add(value)
     parts = str(RDF.subject), str(RDF.predicate), str(RDF.object), str(KG.evidenceCount)
     for st in statements.values():
         if st.get(parts[1]) in kind_of:
             evidence[(st[parts[0]], st[parts[2]], kind_of[st[parts[1]]])] = int(st.get(parts[3], 0))
-    network = nx.MultiDiGraph()
-    for iri in sorted(classes):
+    nodes: dict[str, dict] = {}
+    for iri in classes:
         attrs: dict[str, object] = {"iri": iri, "label": min(labels[iri]) if labels[iri] else _local_name(iri),
                                     "class": next(c for c in CLASSES if c in classes[iri])}
-        if amount in money.get(iri, {}):
-            attrs["amount"] = float(money[iri][amount])
-            attrs["currency"] = money[iri].get(currency, "")
-        network.add_node(iri, **attrs)
-    for (s, o, kind) in sorted(evidence):
-        if s not in network or o not in network:
-            continue
-        attrs = {"kind": kind, "evidence": evidence[(s, o, kind)]}
-        if kind == "funds" and "amount" in network.nodes[o]:
-            attrs["amount"] = network.nodes[o]["amount"]
-            attrs["currency"] = network.nodes[o]["currency"]
-        network.add_edge(s, o, key=kind, **attrs)
+        if money.get(iri, {}).get(amount):  # several (a project given more than one budget): the largest, and
+            attrs["amount"] = max(float(v) for v in money[iri][amount])  # the first currency (the answer does
+            attrs["currency"] = min(money[iri][currency], default="")  # not pair them): whatever the row order
+        nodes[iri] = attrs
+    return nodes, evidence
+
+
+def assemble(nodes: dict[str, dict], edges: dict[tuple[str, str, str], int]) -> nx.MultiDiGraph:
+    """The network of `collect`'s nodes and edges, in IRI order (the measures depend on the order edges were
+    added in); an edge whose ends are not both nodes is left out, a funds edge into a project with money
+    carries its amount and currency."""
+    network = nx.MultiDiGraph()
+    network.add_nodes_from((iri, nodes[iri]) for iri in sorted(nodes))
+    network.add_edges_from((s, o, kind, _edge(kind, edges[(s, o, kind)], nodes[o])) for (s, o, kind) in sorted(edges)
+                           if s in nodes and o in nodes)
     return network
+
+
+def _edge(kind: str, evidence: int, target: dict) -> dict:
+    attrs = {"kind": kind, "evidence": evidence}
+    if kind == "funds" and "amount" in target:
+        attrs["amount"] = target["amount"]
+        attrs["currency"] = target["currency"]
+    return attrs
 
 
 def _local_name(iri: str) -> str:
@@ -259,11 +275,28 @@ def _role_counts(network: nx.MultiDiGraph, nodes: list[str]) -> dict[str, dict[s
 
 def _igraph(n: int, edges: np.ndarray):
     try:
-        import igraph
+        igraph = _import_igraph()
     except ImportError:
         raise AnalysisError(f"python-igraph is needed for networks of more than {LARGE_NETWORK:,} nodes; "
                             "install it with `pip install igraph`") from None
     return igraph.Graph(n=n, edges=edges.tolist(), directed=False)
+
+
+def _import_igraph():
+    """igraph, imported without matplotlib unless that is already in use: where matplotlib is installed,
+    igraph's drawing imports matplotlib.pyplot when igraph is imported (0.6 s, more than the measures of a
+    network of thousands of nodes take), and kg draws nothing with igraph. igraph's own plotting then needs
+    matplotlib imported before kg first measures a large network."""
+    if "igraph" in sys.modules or "matplotlib" in sys.modules:
+        import igraph
+
+        return igraph
+    sys.modules["matplotlib"] = None  # type: ignore[assignment]  # what an import that fails leaves
+    try:
+        import igraph
+    finally:
+        del sys.modules["matplotlib"]
+    return igraph
 
 
 def _pagerank(undirected: nx.Graph, ig_graph, nodes: list[str]) -> list[float]:
@@ -425,7 +458,8 @@ FILES = ("centrality.csv", "network.graphml", "network.gexf", "scores.ttl")
 
 
 def analyze(graph: Graph | pyoxigraph.Store, out_dir: str | Path, *, backend: str = "auto",
-            base_iri: str | None = None, keep: Path | None = None, unchanged: bool = False) -> AnalysisResult:
+            base_iri: str | None = None, keep: Path | None = None, unchanged: bool = False,
+            changed: tuple[list[str], list[str]] | None = None) -> AnalysisResult:
     """Measure the actor network of `graph` and write centrality.csv, network.graphml, network.gexf and
     scores.ttl (`base_iri` bound as kgr:) into `out_dir`, each atomically.
 
@@ -433,14 +467,24 @@ def analyze(graph: Graph | pyoxigraph.Store, out_dir: str | Path, *, backend: st
     when the network is the same next time (most edits to one document leave it so) and the files are as they
     were written, the measures are read back and the files left as they are. `unchanged` says the network is
     the one `keep` holds (the caller knows the graph changed in no way the network query reads, see
-    kg.incremental.network_unchanged): then the network query is not run either.
+    kg.incremental.network_unchanged): then the network query is not run either. `changed` gives the lines
+    (kg's N-Triples lines) that went from and came into `graph` (a store) since the network `keep` holds was
+    found: the network is then brought up to date around them (kg.network_patch) where that is certain.
     """
     out = Path(out_dir)
     context = _context(backend, base_iri) if keep else ""
     if keep and unchanged and (result := _kept(keep, None, None, out, context)) is not None:
         _warn_currencies(result.currencies)
         return result
-    network = actor_network(graph)
+    network = None
+    if keep and changed is not None and isinstance(graph, pyoxigraph.Store):
+        before = _kept_parts(keep, context)
+        if before is not None:
+            from kg import network_patch
+
+            network = network_patch.patched(graph, before, *changed)
+    if network is None:
+        network = actor_network(graph)
     digest = _network_digest(network, context) if keep else ""
     result = _kept(keep, digest, network, out) if keep else None
     if result is not None:
@@ -524,20 +568,29 @@ def _kept(path: Path, digest: str | None, network: nx.MultiDiGraph | None, out: 
         if kept["files"] != _file_stamps(files):
             return None
         if network is None:
-            if kept["context"] != context:
+            parts = _kept_parts(path, context, kept)
+            if parts is None:
                 return None
-            kept_digest, nodes, edges = marshal.loads(_network_file(path).read_bytes())
-            if kept_digest != kept["digest"]:
-                return None
-            network = nx.MultiDiGraph()
-            for v, attrs in nodes:
-                network.add_node(v, **attrs)
-            for u, v, k, attrs in edges:
-                network.add_edge(u, v, key=k, **attrs)
+            network = assemble(*parts)
         elif kept["digest"] != digest:
             return None
         return AnalysisResult(network, kept["scores"], kept["communities"], kept["backend"], kept["sampled"],
                               tuple(kept["currencies"]), files)
+    except (OSError, EOFError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _kept_parts(path: Path, context: str, kept: dict | None = None) -> tuple[dict[str, dict], dict] | None:
+    """The nodes and edges (as `collect` gives them) of the network the measures kept in `path` came from
+    (`kept`, their JSON, if already read), if they were measured in this `context` and it is whole."""
+    try:
+        kept = kept or json.loads(path.read_text(encoding="utf-8"))
+        if kept["context"] != context:
+            return None
+        kept_digest, nodes, edges = marshal.loads(_network_file(path).read_bytes())
+        if kept_digest != kept["digest"]:
+            return None
+        return {v: attrs for v, attrs in nodes}, {(u, v, k): attrs["evidence"] for u, v, k, attrs in edges}
     except (OSError, EOFError, ValueError, KeyError, TypeError):
         return None
 

@@ -221,7 +221,8 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
             keep = out / ".cache" / "analysis.json" if store else None
             if network is None:  # on disk beside the state, for the next build to update (kg.incremental)
                 network = analytics.network_store(result.lines, path=incremental.network_folder(folder) if folder else None)
-            analysis = analytics.analyze(network, out, base_iri=settings.base_iri, keep=keep, unchanged=same_network)
+            analysis = analytics.analyze(network, out, base_iri=settings.base_iri, keep=keep, unchanged=same_network,
+                                        changed=(patched.removed, patched.added) if patched else None)
             result.files.update(analysis.files)
             result.who_matters = analytics.who_matters_section(analysis)
             scores = {iri: row["pagerank"] for iri, row in analysis.scores.items()}
