@@ -73,6 +73,7 @@ class AnalysisResult:
     sampled_sources: int | None  # sources betweenness was estimated from; None when exact
     currencies: tuple[str, ...] = ()
     files: dict[str, Path] = field(default_factory=dict)
+    _escaped: tuple | None = field(default=None, repr=False, compare=False)  # see _escaped()
 
 
 @dataclass(frozen=True)
@@ -513,10 +514,9 @@ def _context(backend: str, base_iri: str | None) -> str:
 def _network_digest(network: nx.MultiDiGraph, context: str) -> str:
     """Hash of what the measures and files depend on: the network, and its `context` (see _context)."""
     h = hashlib.sha256(context.encode())
-    nodes = [[v, sorted(attrs.items())] for v, attrs in sorted(network.nodes(data=True))]
-    edges = [[u, v, k, sorted(attrs.items())] for u, v, k, attrs in sorted(network.edges(keys=True, data=True),
-                                                                        key=lambda e: e[:3])]
-    h.update(json.dumps([nodes, edges], ensure_ascii=False).encode())
+    nodes = sorted(network.nodes(data=True), key=lambda n: n[0])
+    edges = sorted(network.edges(keys=True, data=True), key=lambda e: e[:3])
+    h.update(json.dumps([nodes, edges], ensure_ascii=False, sort_keys=True).encode())
     return h.hexdigest()
 
 
@@ -649,15 +649,29 @@ def _attribute_types(items: Iterable[dict]) -> dict[str, str]:
     """Attribute name -> XML type, in order of first use."""
     types: dict[str, str] = {}
     for attrs in items:
+        if attrs.keys() <= types.keys():  # most nodes and edges: nothing new
+            continue
         for name, value in attrs.items():
             types.setdefault(name, _XML_TYPES.get(type(value), "string"))
     return types
 
 
+def _escaped(result: AnalysisResult) -> tuple[list, list]:
+    """The nodes and edges of _export_nodes and _export_edges with every id and value escaped for XML
+    (`[(id, attrs, {name: text})]`, `[(source, target, key, attrs, {name: text})]`): made once for the
+    GraphML and GEXF writers both."""
+    if result._escaped is None:
+        nodes = [(_xml(v), attrs, {k: _xml(x) for k, x in attrs.items()}) for v, attrs in _export_nodes(result)]
+        edges = [(_xml(u), _xml(v), _xml(key), attrs, {k: _xml(x) for k, x in attrs.items()})
+                 for u, v, key, attrs in _export_edges(result)]
+        result._escaped = (nodes, edges)
+    return result._escaped
+
+
 def network_graphml(result: AnalysisResult) -> bytes:
-    nodes, edges = list(_export_nodes(result)), list(_export_edges(result))
-    node_types = _attribute_types(attrs for _, attrs in nodes)
-    edge_types = _attribute_types(attrs for *_, attrs in edges)
+    nodes, edges = _escaped(result)
+    node_types = _attribute_types(attrs for _, attrs, _ in nodes)
+    edge_types = _attribute_types(attrs for *_, attrs, _ in edges)
     ids = {("node", name): f"d{i}" for i, name in enumerate(node_types)}
     ids.update({("edge", name): f"d{len(node_types) + i}" for i, name in enumerate(edge_types)})
     out = ["<?xml version='1.0' encoding='utf-8'?>\n",
@@ -668,22 +682,24 @@ def network_graphml(result: AnalysisResult) -> bytes:
         out += [f'  <key id="{ids[kind, name]}" for="{kind}" attr.name="{_xml(name)}" attr.type="{t}" />\n'
                 for name, t in types.items()]
     out.append('  <graph edgedefault="directed">\n')
-    for v, attrs in nodes:
-        out.append(f'    <node id="{_xml(v)}">\n')
-        out += [f'      <data key="{ids["node", k]}">{_xml(value)}</data>\n' for k, value in attrs.items()]
+    keys = {name: f'      <data key="{ident}">' for (owner, name), ident in ids.items() if owner == "node"}
+    for v, _, texts in nodes:
+        out.append(f'    <node id="{v}">\n')
+        out += [f'{keys[k]}{text}</data>\n' for k, text in texts.items()]
         out.append("    </node>\n")
-    for u, v, key, attrs in edges:
-        out.append(f'    <edge source="{_xml(u)}" target="{_xml(v)}" id="{_xml(key)}">\n')
-        out += [f'      <data key="{ids["edge", k]}">{_xml(value)}</data>\n' for k, value in attrs.items()]
+    keys = {name: f'      <data key="{ident}">' for (owner, name), ident in ids.items() if owner == "edge"}
+    for u, v, key, _, texts in edges:
+        out.append(f'    <edge source="{u}" target="{v}" id="{key}">\n')
+        out += [f'{keys[k]}{text}</data>\n' for k, text in texts.items()]
         out.append("    </edge>\n")
     out.append("  </graph>\n</graphml>\n")
     return "".join(out).encode("utf-8")
 
 
 def network_gexf(result: AnalysisResult) -> bytes:
-    nodes, edges = list(_export_nodes(result)), list(_export_edges(result))
-    node_types = _attribute_types({k: x for k, x in attrs.items() if k != "label"} for _, attrs in nodes)
-    edge_types = {**_attribute_types(attrs for *_, attrs in edges), "networkx_key": "string"}
+    nodes, edges = _escaped(result)
+    node_types = _attribute_types({k: x for k, x in attrs.items() if k != "label"} for _, attrs, _ in nodes)
+    edge_types = {**_attribute_types(attrs for *_, attrs, _ in edges), "networkx_key": "string"}
     ids = {("edge", name): str(i) for i, name in enumerate(edge_types)}
     ids.update({("node", name): str(len(edge_types) + i) for i, name in enumerate(node_types)})
     out = ["<?xml version='1.0' encoding='utf-8'?>\n",
@@ -697,17 +713,17 @@ def network_gexf(result: AnalysisResult) -> bytes:
                 for name, t in types.items()]
         out.append("    </attributes>\n")
     out.append("    <nodes>\n")
-    for v, attrs in nodes:
-        out.append(f'      <node id="{_xml(v)}" label="{_xml(attrs.get("label", v))}">\n        <attvalues>\n')
-        out += [f'          <attvalue for="{ids["node", k]}" value="{_xml(value)}" />\n'
-                for k, value in attrs.items() if k != "label"]
+    keys = {name: f'          <attvalue for="{ident}" value="' for (owner, name), ident in ids.items() if owner == "node"}
+    for v, _, texts in nodes:
+        out.append(f'      <node id="{v}" label="{texts.get("label", v)}">\n        <attvalues>\n')
+        out += [f'{keys[k]}{text}" />\n' for k, text in texts.items() if k != "label"]
         out.append("        </attvalues>\n      </node>\n")
     out.append("    </nodes>\n    <edges>\n")
-    for i, (u, v, key, attrs) in enumerate(edges):
-        out.append(f'      <edge source="{_xml(u)}" target="{_xml(v)}" id="{i}">\n        <attvalues>\n')
-        out += [f'          <attvalue for="{ids["edge", k]}" value="{_xml(value)}" />\n'
-                for k, value in {**attrs, "networkx_key": key}.items()]
-        out.append("        </attvalues>\n      </edge>\n")
+    keys = {name: f'          <attvalue for="{ident}" value="' for (owner, name), ident in ids.items() if owner == "edge"}
+    for i, (u, v, key, _, texts) in enumerate(edges):
+        out.append(f'      <edge source="{u}" target="{v}" id="{i}">\n        <attvalues>\n')
+        out += [f'{keys[k]}{text}" />\n' for k, text in texts.items()]
+        out.append(f'{keys["networkx_key"]}{key}" />\n        </attvalues>\n      </edge>\n')
     out.append("    </edges>\n  </graph>\n</gexf>\n")
     return "".join(out).encode("utf-8")
 
