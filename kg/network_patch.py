@@ -153,8 +153,8 @@ def patched(store: pyoxigraph.Store, before: tuple[dict[str, dict], dict[tuple[s
 
 def _changes(removed: list[str], added: list[str]) -> dict[str, tuple[dict, dict]] | None:
     """subject -> (predicate -> objects that went, predicate -> objects that came), for the lines the network
-    query reads; None if one holds a blank node or an escaped IRI (which the store would give back unlike
-    the line)."""
+    query reads; None if one holds a blank node, an escaped IRI (which the store would give back unlike the
+    line) or an IRI the store would not take."""
     wanted = {f"<{p}>" for p in network_predicates()}
     changes: dict[str, tuple[dict, dict]] = {}
     for side, lines in enumerate((removed, added)):
@@ -162,11 +162,20 @@ def _changes(removed: list[str], added: list[str]) -> dict[str, tuple[dict, dict
             subject, predicate, value = line.split(" ", 2)
             if predicate not in wanted:
                 continue
-            if not subject.startswith("<") or "\\" in subject or value.startswith("_:") or (
-                    value.startswith("<") and "\\" in value):
+            if not (_plain_iri(subject) and (_plain_iri(value) or value.startswith('"'))):
                 return None
             changes.setdefault(subject, ({}, {}))[side].setdefault(predicate, set()).add(value)
     return changes
+
+
+def _plain_iri(term: str) -> bool:
+    if not term.startswith("<") or "\\" in term:
+        return False
+    try:
+        pyoxigraph.NamedNode(term[1:-1])
+    except ValueError:
+        return False
+    return True
 
 
 def _record(store: pyoxigraph.Store, subject: str) -> dict:

@@ -115,6 +115,8 @@ def test_whole_query_where_the_patch_cannot_be_certain(monkeypatch):
     assert network_patch.patched(store, before, [], [blank]) is None
     escaped = f"<http://example.org/e\\u0031> <{RDF}type> <{KG}Person>"
     assert network_patch.patched(store, before, [escaped], []) is None
+    not_an_iri = f"<http://example.org/a{{b}}> <{RDF}type> <{KG}Person>"
+    assert network_patch.patched(store, before, [], [not_an_iri]) is None
     monkeypatch.setattr(network_patch, "MAX_AROUND", 3)
     assert network_patch.patched(store, before, [], universe[:200]) is None
     monkeypatch.setattr(network_patch, "MAX_AROUND", 2_000)
