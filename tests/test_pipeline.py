@@ -120,3 +120,33 @@ def test_summary_round_trips_through_json(build_result):
         summary = x.summary()
         assert Summary.from_json(summary.to_json()) == summary
         assert summary.mentioned == sum(1 for e in x.entities if e.mentions)
+
+
+def test_a_build_gives_back_the_callers_collector_thresholds(tmp_path, extractor, monkeypatch):
+    """run() collects cycles less often while it works (kg.pipeline.BUILD_GC_THRESHOLDS), and not after,
+    even when it fails."""
+    import gc
+
+    import pytest
+
+    from kg import pipeline
+
+    seen = []
+    real = pipeline.merge
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(1234, 11, 12)
+        monkeypatch.setattr(pipeline, "merge", lambda *a, **k: seen.append(gc.get_threshold()) or real(*a, **k))
+        run([SAMPLE_CORPUS], out_dir=tmp_path / "out", extractor=extractor, validate=False, views=False)
+        assert seen == [pipeline.BUILD_GC_THRESHOLDS]
+        assert gc.get_threshold() == (1234, 11, 12)
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("merge failed")
+
+        monkeypatch.setattr(pipeline, "merge", broken)
+        with pytest.raises(RuntimeError, match="merge failed"):
+            run([SAMPLE_CORPUS], out_dir=tmp_path / "out2", extractor=extractor, validate=False, views=False)
+        assert gc.get_threshold() == (1234, 11, 12)
+    finally:
+        gc.set_threshold(*before)
