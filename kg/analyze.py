@@ -661,8 +661,11 @@ def _escaped(result: AnalysisResult) -> tuple[list, list]:
     (`[(id, attrs, {name: text})]`, `[(source, target, key, attrs, {name: text})]`): made once for the
     GraphML and GEXF writers both."""
     if result._escaped is None:
-        nodes = [(_xml(v), attrs, {k: _xml(x) for k, x in attrs.items()}) for v, attrs in _export_nodes(result)]
-        edges = [(_xml(u), _xml(v), _xml(key), attrs, {k: _xml(x) for k, x in attrs.items()})
+        numbers = (int, float)  # most values (the measures): their text needs no escaping (see _xml)
+        nodes = [(_xml(v), attrs, {k: str(x) if type(x) in numbers else _xml(x) for k, x in attrs.items()})
+                 for v, attrs in _export_nodes(result)]
+        edges = [(_xml(u), _xml(v), _xml(key), attrs,
+                  {k: str(x) if type(x) in numbers else _xml(x) for k, x in attrs.items()})
                  for u, v, key, attrs in _export_edges(result)]
         result._escaped = (nodes, edges)
     return result._escaped
