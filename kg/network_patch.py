@@ -7,7 +7,8 @@ edge on its triple, the classes of its two ends, and the number of kg:Evidence r
 whose rdf:subject, rdf:predicate and rdf:object are its own. So after a change:
 
 - the nodes asked about again (NODES_QUERY, query 12's first two parts asking only about them) are the
-  subjects of the lines that went or came and what the records among them point at;
+  subjects of the lines that went or came that are or were nodes, and what the records among them
+  kg:refersTo (before or after);
 - an edge that was in the network keeps its evidence count plus what the records that changed add or take
   away (each counted before and after the change from its lines and the store);
 - an edge whose triple came, or with an end that became a node, is counted in the store; an edge whose
