@@ -474,12 +474,14 @@ def analyze(graph: Graph | pyoxigraph.Store, out_dir: str | Path, *, backend: st
     """
     out = Path(out_dir)
     context = _context(backend, base_iri) if keep else ""
-    if keep and unchanged and (result := _kept(keep, None, None, out, context)) is not None:
+    kept = _read_kept(keep) if keep else None  # each file read once, whichever way the network is found
+    kept_network = _read_kept_network(keep) if keep else None
+    if kept and unchanged and (result := _kept(kept, kept_network, None, None, out, context)) is not None:
         _warn_currencies(result.currencies)
         return result
     network = None
-    if keep and changed is not None and isinstance(graph, pyoxigraph.Store):
-        before = _kept_parts(keep, context)
+    if kept and changed is not None and isinstance(graph, pyoxigraph.Store):
+        before = _kept_parts(kept, kept_network, context)
         if before is not None:
             from kg import network_patch
 
@@ -487,9 +489,9 @@ def analyze(graph: Graph | pyoxigraph.Store, out_dir: str | Path, *, backend: st
     if network is None:
         network = actor_network(graph)
     digest = _network_digest(network, context) if keep else ""
-    result = _kept(keep, digest, network, out) if keep else None
+    result = _kept(kept, kept_network, digest, network, out) if kept else None
     if result is not None:
-        if _kept_network_digest(keep) != digest:  # lost or damaged: the next build may want it
+        if (kept_network or [None])[0] != digest:  # lost or damaged: the next build may want it
             _keep_network(keep, digest, network)
         _warn_currencies(result.currencies)
         return result
@@ -551,24 +553,40 @@ def _keep_network(path: Path, digest: str, network: nx.MultiDiGraph) -> None:
 _PLAIN = (str, int, float, bool, type(None))
 
 
-def _kept_network_digest(path: Path) -> str | None:
-    try:
-        return marshal.loads(_network_file(path).read_bytes())[0]
-    except (OSError, EOFError, ValueError, TypeError, IndexError, KeyError):
-        return None
-
-
-def _kept(path: Path, digest: str | None, network: nx.MultiDiGraph | None, out: Path,
-          context: str | None = None) -> AnalysisResult | None:
-    """The measures kept for this very network (by its `digest`), or, given no network, for the network kept with
-    them if it was measured in this `context`; only if the files they were written to are untouched."""
+def _read_kept(path: Path) -> dict | None:
+    """The measures kept in `path` (see _keep), or None if there are none or they are damaged."""
     try:
         kept = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return kept if isinstance(kept, dict) else None
+
+
+def _read_kept_network(path: Path) -> tuple | None:
+    """The network kept beside the measures in `path` as (digest, nodes, edges), or None."""
+    try:
+        kept = marshal.loads(_network_file(path).read_bytes())
+        digest, nodes, edges = kept
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    return kept
+
+
+def _kept_network_digest(path: Path) -> str | None:
+    return (_read_kept_network(path) or [None])[0]
+
+
+def _kept(kept: dict, kept_network: tuple | None, digest: str | None, network: nx.MultiDiGraph | None, out: Path,
+          context: str | None = None) -> AnalysisResult | None:
+    """The measures `kept` (_read_kept) for this very network (by its `digest`), or, given no network, for the
+    network kept with them (_read_kept_network) if it was measured in this `context`; only if the files they were
+    written to are untouched."""
+    try:
         files = {name: out / name for name in FILES}
         if kept["files"] != _file_stamps(files):
             return None
         if network is None:
-            parts = _kept_parts(path, context, kept)
+            parts = _kept_parts(kept, kept_network, context)
             if parts is None:
                 return None
             network = assemble(*parts)
@@ -576,22 +594,21 @@ def _kept(path: Path, digest: str | None, network: nx.MultiDiGraph | None, out: 
             return None
         return AnalysisResult(network, kept["scores"], kept["communities"], kept["backend"], kept["sampled"],
                               tuple(kept["currencies"]), files)
-    except (OSError, EOFError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def _kept_parts(path: Path, context: str, kept: dict | None = None) -> tuple[dict[str, dict], dict] | None:
-    """The nodes and edges (as `collect` gives them) of the network the measures kept in `path` came from
-    (`kept`, their JSON, if already read), if they were measured in this `context` and it is whole."""
+def _kept_parts(kept: dict, kept_network: tuple | None, context: str) -> tuple[dict[str, dict], dict] | None:
+    """The nodes and edges (as `collect` gives them) of the network the measures `kept` came from, if they were
+    measured in this `context` and `kept_network` is that network, whole."""
     try:
-        kept = kept or json.loads(path.read_text(encoding="utf-8"))
-        if kept["context"] != context:
+        if kept_network is None or kept["context"] != context:
             return None
-        kept_digest, nodes, edges = marshal.loads(_network_file(path).read_bytes())
+        kept_digest, nodes, edges = kept_network
         if kept_digest != kept["digest"]:
             return None
         return {v: attrs for v, attrs in nodes}, {(u, v, k): attrs["evidence"] for u, v, k, attrs in edges}
-    except (OSError, EOFError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return None
 
 
