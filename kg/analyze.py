@@ -101,7 +101,7 @@ def network_store(source: Graph | Sequence[str], predicates: frozenset[str] | No
     if isinstance(source, Graph):
         text = source.serialize(format="nt", encoding="utf-8").decode("utf-8")
         source = [line[:-2] for line in text.split("\n") if line]  # not splitlines(): literals may hold \x0b, U+2028
-    wanted = {f"<{p}>" for p in (network_predicates() if predicates is None else predicates)}
+    wanted = network_terms() if predicates is None else {f"<{p}>" for p in predicates}
     store = pyoxigraph.Store(str(path)) if path is not None else pyoxigraph.Store()
     for i in range(0, len(source), chunk):
         part = source[i:i + chunk]
@@ -124,6 +124,11 @@ def network_predicates() -> frozenset[str]:
     body = re.sub(r"(?m)#.*$", "", re.sub(r"(?im)^\s*PREFIX\s+[\w-]*:\s*<[^>]*>", "", text))
     named = {prefixes[p] + local for p, local in re.findall(r"\b([\w-]+):([\w-]+)", body) if p in prefixes}
     return frozenset(named | set(re.findall(r"<([^>\s]+)>", body)) | {str(RDF.type)})
+
+
+def network_terms() -> frozenset[str]:
+    """network_predicates as N-Triples terms (`<…>`), as kg's graph lines hold them."""
+    return frozenset(f"<{p}>" for p in network_predicates())
 
 
 def actor_network(source: Graph | pyoxigraph.Store) -> nx.MultiDiGraph:
@@ -459,32 +464,33 @@ FILES = ("centrality.csv", "network.graphml", "network.gexf", "scores.ttl")
 
 
 def analyze(graph: Graph | pyoxigraph.Store, out_dir: str | Path, *, backend: str = "auto",
-            base_iri: str | None = None, keep: Path | None = None, unchanged: bool = False,
+            base_iri: str | None = None, keep: Path | None = None,
             changed: tuple[list[str], list[str]] | None = None) -> AnalysisResult:
     """Measure the actor network of `graph` and write centrality.csv, network.graphml, network.gexf and
     scores.ttl (`base_iri` bound as kgr:) into `out_dir`, each atomically.
 
     With `keep` (a JSON file), the measures are kept there with the network they came from and its digest;
     when the network is the same next time (most edits to one document leave it so) and the files are as they
-    were written, the measures are read back and the files left as they are. `unchanged` says the network is
-    the one `keep` holds (the caller knows the graph changed in no way the network query reads, see
-    kg.incremental.network_unchanged): then the network query is not run either. `changed` gives the lines
-    (kg's N-Triples lines) that went from and came into `graph` (a store) since the network `keep` holds was
-    found: the network is then brought up to date around them (kg.network_patch) where that is certain.
+    were written, the measures are read back and the files left as they are. `changed` gives the lines (kg's
+    N-Triples lines) that went from and came into `graph` (a store) since the network `keep` holds was found:
+    where they cannot change the network (kg.network_patch.unchanged) the measures kept are used without
+    finding the network at all; else the network is brought up to date around them (kg.network_patch.patched)
+    where that is certain.
     """
     out = Path(out_dir)
     context = _context(backend, base_iri) if keep else ""
     kept = _read_kept(keep) if keep else None  # each file read once, whichever way the network is found
     kept_network = _read_kept_network(keep) if keep else None
-    if kept and unchanged and (result := _kept(kept, kept_network, None, None, out, context)) is not None:
-        _warn_currencies(result.currencies)
-        return result
     network = None
     if kept and changed is not None and isinstance(graph, pyoxigraph.Store):
+        from kg import network_patch
+
+        if network_patch.unchanged(graph, *changed) and (
+                result := _kept(kept, kept_network, None, None, out, context)) is not None:
+            _warn_currencies(result.currencies)
+            return result
         before = _kept_parts(kept, kept_network, context)
         if before is not None:
-            from kg import network_patch
-
             network = network_patch.patched(graph, before, *changed)
     if network is None:
         network = actor_network(graph)

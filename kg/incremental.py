@@ -147,11 +147,11 @@ def network_store(folder: Path, removed: list[str], added: list[str]):
     none). Call it after every patch, or drop the store: it must follow the graph."""
     import pyoxigraph
 
-    from kg.analyze import network_predicates
+    from kg.analyze import network_terms
 
     if not network_folder(folder).is_dir():
         return None
-    wanted = {f"<{p}>" for p in network_predicates()}
+    wanted = network_terms()
     try:
         store = pyoxigraph.Store(str(network_folder(folder)))
         for lines, change in ((removed, store.remove), (added, store.add)):
@@ -163,50 +163,6 @@ def network_store(folder: Path, removed: list[str], added: list[str]):
         store = None
         network_folder(folder, fresh=True)
     return store
-
-
-# What decides whether the lines that went and came can change the network query's answer (network_unchanged).
-_NODE_TYPES = frozenset(f"<{KG[c]}>" for c in ("Organization", "Person", "Project", "FundingSource", "Municipality",
-                                                "Department", "Country"))
-_RECORD_TYPES = frozenset({f"<{KG.Evidence}>", f"<{KG.Figure}>"})
-_TYPE, _SENTENCE, _LABEL = f"<{RDF.type}>", f"<{KG.sentence}>", "<http://www.w3.org/2000/01/rdf-schema#label>"
-
-
-def network_unchanged(store, removed: list[str], added: list[str]) -> bool:
-    """Whether the network query gives what it gave before `removed` and `added` (already applied to `store`,
-    the network's store) came into the graph: False wherever that is not certain.
-
-    Certain only when every network line that went or came is either a type the query does not read, or part
-    of a record that went or came whole (its subject has no other triple in the store) and is a kg:Evidence
-    or kg:Figure record and no entity, and the records that went equal those that came but for their IRIs,
-    labels and sentences (the query counts a record's sentence, not what it says). That is what an edit to a
-    document that finds the same relations and figures does: its document, evidence and figure records get
-    new IRIs and nothing else changes."""
-    import pyoxigraph
-
-    from kg.analyze import network_predicates
-
-    wanted = {f"<{p}>" for p in network_predicates()}
-    balance: Counter = Counter()
-    for lines, step in ((removed, -1), (added, 1)):
-        groups: dict[str, list[tuple[str, str]]] = {}
-        for line in lines:
-            subject, predicate, value = line.split(" ", 2)
-            if predicate in wanted:
-                groups.setdefault(subject, []).append((predicate, value))
-        for subject, pairs in groups.items():
-            if not subject.startswith("<"):
-                return False
-            there = sum(1 for _ in store.quads_for_pattern(pyoxigraph.NamedNode(subject[1:-1]), None, None))
-            types = {value for predicate, value in pairs if predicate == _TYPE}
-            if there == (0 if step < 0 else len(pairs)):  # the whole record went, or came
-                if types & _NODE_TYPES:
-                    return False
-                if types & _RECORD_TYPES:
-                    balance[frozenset((p, "" if p == _SENTENCE else v) for p, v in pairs if p != _LABEL)] += step
-            elif any(p != _TYPE or v in _NODE_TYPES | _RECORD_TYPES for p, v in pairs):
-                return False
-    return not any(balance.values())
 
 
 def _read_lines(path: Path) -> list[str]:

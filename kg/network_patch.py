@@ -27,7 +27,7 @@ from itertools import product
 import networkx as nx
 import pyoxigraph
 
-from kg.analyze import CLASSES, KINDS, assemble, collect, network_predicates
+from kg.analyze import CLASSES, KINDS, assemble, collect, network_terms
 from kg.query import find_query
 from kg.vocab import NETWORK_QUERY, PREFIXES
 
@@ -85,6 +85,8 @@ WHERE {{
 _RDF, _KG = PREFIXES["rdf"], PREFIXES["kg"]
 _TYPE, _SUBJECT, _PREDICATE, _OBJECT = (f"<{_RDF}{n}>" for n in ("type", "subject", "predicate", "object"))
 _SENTENCE, _REFERS_TO, _EVIDENCE = f"<{_KG}sentence>", f"<{_KG}refersTo>", f"<{_KG}Evidence>"
+_LABEL = f"<{PREFIXES['rdfs']}label>"
+_RECORD_TYPES = frozenset({_EVIDENCE, f"<{_KG}Figure>"})
 _KIND_OF = {f"<{_KG}{k}>": k for k in KINDS}
 _NODE_CLASSES = frozenset(f"<{_KG}{c}>" for c in CLASSES)
 _RECORD = (_TYPE, _SUBJECT, _PREDICATE, _OBJECT, _SENTENCE, _REFERS_TO)  # what is read of a record
@@ -92,6 +94,40 @@ _RECORD = (_TYPE, _SUBJECT, _PREDICATE, _OBJECT, _SENTENCE, _REFERS_TO)  # what 
 
 def query_hash() -> str:
     return hashlib.sha256(find_query(NETWORK_QUERY).text.encode("utf-8")).hexdigest()
+
+
+def unchanged(store: pyoxigraph.Store, removed: list[str], added: list[str]) -> bool:
+    """Whether the network query gives what it gave before `removed` and `added` (already applied to `store`,
+    the network's store) came into the graph: False wherever that is not certain.
+
+    Certain only when every network line that went or came is either a type the query does not read, or part
+    of a record that went or came whole (its subject has no other triple in the store) and is a kg:Evidence
+    or kg:Figure record and no entity, and the records that went equal those that came but for their IRIs,
+    labels and sentences (the query counts a record's sentence, not what it says). That is what an edit to a
+    document that finds the same relations and figures does: its document, evidence and figure records get
+    new IRIs and nothing else changes. Cheaper than `patched`: nothing is asked of the store but how many
+    triples each changed subject has."""
+    wanted = network_terms()
+    balance: Counter = Counter()
+    for lines, step in ((removed, -1), (added, 1)):
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for line in lines:
+            subject, predicate, value = line.split(" ", 2)
+            if predicate in wanted:
+                groups.setdefault(subject, []).append((predicate, value))
+        for subject, pairs in groups.items():
+            if not subject.startswith("<"):
+                return False
+            there = sum(1 for _ in store.quads_for_pattern(pyoxigraph.NamedNode(subject[1:-1]), None, None))
+            types = {value for predicate, value in pairs if predicate == _TYPE}
+            if there == (0 if step < 0 else len(pairs)):  # the whole record went, or came
+                if types & _NODE_CLASSES:
+                    return False
+                if types & _RECORD_TYPES:
+                    balance[frozenset((p, "" if p == _SENTENCE else v) for p, v in pairs if p != _LABEL)] += step
+            elif any(p != _TYPE or v in _NODE_CLASSES | _RECORD_TYPES for p, v in pairs):
+                return False
+    return not any(balance.values())
 
 
 def patched(store: pyoxigraph.Store, before: tuple[dict[str, dict], dict[tuple[str, str, str], int]],
@@ -156,7 +192,7 @@ def _changes(removed: list[str], added: list[str]) -> dict[str, tuple[dict, dict
     """subject -> (predicate -> objects that went, predicate -> objects that came), for the lines the network
     query reads; None if one holds a blank node, an escaped IRI (which the store would give back unlike the
     line) or an IRI the store would not take."""
-    wanted = {f"<{p}>" for p in network_predicates()}
+    wanted = network_terms()
     changes: dict[str, tuple[dict, dict]] = {}
     for side, lines in enumerate((removed, added)):
         for line in lines:

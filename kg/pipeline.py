@@ -198,10 +198,8 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
         incremental.forget(folder)  # until the files are all written again
     patched = incremental.patch(out, folder, state, summaries, known, store.lines, settings, gaz) if state else None
     network = None  # the network's triples in the store beside the state (kg.incremental), brought up to date
-    same_network = False  # whether the network query's answer is the last build's (kg.incremental.network_unchanged)
     if patched is not None:
         network = incremental.network_store(folder, patched.removed, patched.added)
-        same_network = network is not None and incremental.network_unchanged(network, patched.removed, patched.added)
     merged = None
     if patched is None:
         if folder:
@@ -243,7 +241,7 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
             keep = out / ".cache" / "analysis.json" if store else None
             if network is None:  # on disk beside the state, for the next build to update (kg.incremental)
                 network = analytics.network_store(result.lines, path=incremental.network_folder(folder) if folder else None)
-            analysis = analytics.analyze(network, out, base_iri=settings.base_iri, keep=keep, unchanged=same_network,
+            analysis = analytics.analyze(network, out, base_iri=settings.base_iri, keep=keep,
                                         changed=(patched.removed, patched.added) if patched else None)
             result.files.update(analysis.files)
             result.who_matters = analytics.who_matters_section(analysis)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.generate import generate
-from kg import analyze, incremental
+from kg import analyze, incremental, network_patch
 from kg.pipeline import run
 
 FILES = ("graph.nt", "graph.ttl", "graph.jsonld", "report.md", "centrality.csv", "scores.ttl", "network.gexf")
@@ -253,7 +253,7 @@ def test_network_unchanged_only_where_the_query_cannot_tell(build_result, kind):
 
     def unchanged(removed: list[str], added: list[str]) -> bool:
         after = sorted((set(lines) - set(removed)) | set(added))
-        return incremental.network_unchanged(network_store(after), removed, added)
+        return network_patch.unchanged(network_store(after), removed, added)
 
     # The same record under another IRI, with another sentence and label: the query counts it the same.
     moved = _renamed(record)
