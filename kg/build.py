@@ -98,7 +98,7 @@ class Merged:
     """A merged graph and what a later rebuild needs to patch it (kg.incremental)."""
 
     lines: list[str]  # sorted, unique
-    entity_lines: list[str]  # the part made from all documents together (entity_lines), as made
+    entities: Blocks  # the part made from all documents together (entity_lines), by entity
     shared: dict[str, int]  # the lines made more than once (by several documents, or twice): how many times
 
 
@@ -117,8 +117,8 @@ def merge(documents: Iterable[tuple[Summary, list[str]]], settings: Settings,
         summaries.append(summary)
         lines += made
     summaries.sort(key=lambda x: x.id)
-    entities = entity_lines(resolve(summaries), settings, gaz)
-    lines += entities
+    entities = entity_blocks(resolve(summaries), settings, gaz)
+    lines += flatten(entities, settings, gaz)
     lines.sort()
     unique: list[str] = []
     shared: dict[str, int] = {}
@@ -211,27 +211,57 @@ def document_lines(x: Extraction, settings: Settings) -> list[str]:
     return out
 
 
+# An entity's lines, by its key: (the gazetteer place it stands for, or None; its class, labels, alt labels).
+Blocks = dict[str, tuple[str | None, list[str]]]
+
+
 def entity_lines(entities: dict[str, Resolved], settings: Settings, gaz: Gazetteer) -> list[str]:
     """Each entity's class and labels (voted across documents), and the gazetteer's place hierarchy for every
     place in the graph and its ancestors, with an evidence record per partOf link."""
+    return flatten(entity_blocks(entities, settings, gaz), settings, gaz)
+
+
+def flatten(blocks: Blocks, settings: Settings, gaz: Gazetteer) -> list[str]:
+    """The lines of entity_lines from its two parts: each entity's block, then the hierarchy of their places."""
+    out = [line for _, lines in blocks.values() for line in lines]
+    return out + hierarchy_lines(places(blocks), settings, gaz)
+
+
+def places(blocks: Blocks) -> set[str]:
+    """The gazetteer places the entities of `blocks` stand for."""
+    return {place for place, _ in blocks.values() if place}
+
+
+def entity_blocks(entities: dict[str, Resolved], settings: Settings, gaz: Gazetteer) -> Blocks:
+    """Each entity's part of entity_lines, by key: what it depends on is that entity alone (its votes)."""
     terms = _Terms(settings.base_iri)
-    base = settings.base_iri
-    out: list[str] = []
+    blocks: Blocks = {}
     for r in entities.values():
         iri = _ref(terms.entity(r.key))
-        if r.attributes.get("place") in gaz.places:
-            _place_lines(gaz.places[r.attributes["place"]], iri, out)
+        out: list[str] = []
+        place = r.attributes.get("place")
+        if place in gaz.places:
+            _place_lines(gaz.places[place], iri, out)
         else:
             out += [f"{iri} {_T['type']} {_K[r.cls]}", f"{iri} {_T['label']} {_plain(r.label)}",
                     f"{iri} {_T['prefLabel']} {_plain(r.label)}"]
         for alt in sorted(r.alt_labels):
             if alt and alt != r.label:
                 out.append(f"{iri} {_T['altLabel']} {_plain(alt)}")
-    places = {r.attributes["place"] for r in entities.values() if r.attributes.get("place")}
-    seen: set[str] = set()
+        blocks[r.key] = (place or None, out)
+    return blocks
+
+
+def hierarchy_lines(places: Iterable[str], settings: Settings, gaz: Gazetteer) -> list[str]:
+    """The gazetteer's hierarchy above `places` (place ids): each place and its ancestors, and a partOf link with
+    an evidence record from each to its first parent."""
+    terms = _Terms(settings.base_iri)
+    base = settings.base_iri
+    out: list[str] = []
+    todo, seen = set(places), set()
     source = f"{base}{GAZETTEER_SOURCE}"
-    while places:
-        pid = places.pop()
+    while todo:
+        pid = todo.pop()
         if pid in seen or pid not in gaz.places:
             continue
         seen.add(pid)
@@ -249,7 +279,7 @@ def entity_lines(entities: dict[str, Resolved], settings: Settings, gaz: Gazette
                     f"{ev} {_T['predicate']} {_K['partOf']}", f"{ev} {_T['object']} <{obj}>",
                     f"{ev} {_T['wasDerivedFrom']} <{source}>",
                     f"{ev} {_K['method']} {_plain('gazetteer:places.csv')}", f"{ev} {_K['confidence']} {_decimal('1.0')}"]
-            places.add(parent_id)
+            todo.add(parent_id)
     if seen:
         out += [f"<{source}> {_T['type']} {_T['Entity']}",
                 f"<{source}> {_T['label']} "

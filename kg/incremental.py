@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import mmap
 import os
 from collections import Counter
@@ -26,7 +27,7 @@ from pathlib import Path
 from rdflib.namespace import RDF
 
 from kg import serialize
-from kg.build import entity_lines
+from kg.build import Blocks, entity_blocks, hierarchy_lines, places
 from kg.gazetteer import Gazetteer
 from kg.model import Summary
 from kg.ontology import KG
@@ -34,6 +35,7 @@ from kg.resolve import resolve
 from kg.settings import PACKAGE_DIR, Settings
 
 GRAPH_FILES = ("graph.nt", "graph.ttl", "graph.jsonld")
+ENTITIES = "entities.marshal"  # the entity lines of the last build, by entity (kg.build.Blocks)
 # Past this share of documents changed, writing every file again costs less than finding each changed line.
 MAX_CHANGED_SHARE = 0.02
 # Modules that decide the files' bytes, and which triples the network's store holds (with the network query).
@@ -58,7 +60,7 @@ class Patched:
     that went and came."""
 
     state: State
-    entity_lines: list[str]
+    entities: Blocks
     shared: dict[str, int]
     removed: list[str]
     added: list[str]
@@ -100,10 +102,10 @@ def forget(folder: Path) -> None:
     (folder / "state.json").unlink(missing_ok=True)
 
 
-def save(folder: Path, state: State, out: Path, entities: list[str], shared: dict[str, int]) -> None:
+def save(folder: Path, state: State, out: Path, entities: Blocks, shared: dict[str, int]) -> None:
     """Keep the state of a build whose graph files in `out` are all written (the stamps are taken now)."""
     state.stamps = {name: serialize.file_stamp(out / name) for name in GRAPH_FILES}
-    serialize.write_atomic(folder / "entities.lines", "\n".join(entities).encode("utf-8"), fsync=False)
+    serialize.write_atomic(folder / ENTITIES, marshal.dumps(dict(sorted(entities.items()))), fsync=False)
     serialize.write_atomic(folder / "shared.lines", "".join(f"{n}\t{line}\n" for line, n in sorted(shared.items()))
                            .encode("utf-8"), fsync=False)
     serialize.write_atomic(folder / "state.json", json.dumps(asdict(state), sort_keys=True).encode("utf-8"))
@@ -182,33 +184,50 @@ def _read_shared(path: Path) -> dict[str, int]:
 # --- Patching ------------------------------------------------------------------------------------------------
 
 def patch(out: Path, folder: Path, state: State, summaries: dict[str, Summary], made: dict[str, list[str]],
-          old_lines, settings: Settings, gazetteer: Gazetteer) -> Patched | None:
+          old_lines, old_summary, settings: Settings, gazetteer: Gazetteer) -> Patched | None:
     """Patch graph.nt, graph.ttl and graph.jsonld in `out` from `state` to the graph of `summaries` (source ->
     summary); `made` holds the graph lines of each document extracted in this build, `old_lines(hash, source)`
-    gives a cached document's lines (or None). None when patching is not possible or not worth it."""
+    and `old_summary(hash, source)` give a cached document's lines and summary (or None). None when patching is
+    not possible or not worth it.
+
+    The entity lines (labels voted across documents, kg.build.entity_blocks) are made again only for the
+    entities the documents that went or came name: no other entity's votes changed."""
     documents = document_hashes(summaries)
     gone = [s for s, h in state.documents.items() if documents.get(s) != h]
     came = [s for s, h in documents.items() if state.documents.get(s) != h]
     if len(set(gone) | set(came)) > max(1, int(len(documents) * MAX_CHANGED_SHARE)) or not documents:
         return None
     delta: Counter = Counter()
+    keys: set[str] = set()
     for source in gone:
-        lines = old_lines(state.documents[source], source)
-        if lines is None:
+        lines, summary = old_lines(state.documents[source], source), old_summary(state.documents[source], source)
+        if lines is None or summary is None:
             return None
         delta.subtract(lines)
+        keys.update(e[0] for e in summary.entities)
     for source in came:
         lines = made[source] if source in made else old_lines(documents[source], source)  # extracted or cached
         if lines is None:
             return None
         delta.update(lines)
-    entities = entity_lines(resolve(sorted(summaries.values(), key=lambda x: x.id)), settings, gazetteer)
+        keys.update(e[0] for e in summaries[source].entities)
     try:
-        delta.subtract(_read_lines(folder / "entities.lines"))
+        entities = _read_blocks(folder / ENTITIES)
         shared = _read_shared(folder / "shared.lines")
-    except OSError:
+    except (OSError, ValueError, EOFError, TypeError):
         return None
-    delta.update(entities)
+    if keys:
+        before = places(entities)
+        for key in keys:
+            delta.subtract(entities.pop(key, (None, []))[1])
+        fresh = entity_blocks(resolve(sorted(summaries.values(), key=lambda x: x.id), only=keys), settings, gazetteer)
+        for block in fresh.values():
+            delta.update(block[1])
+        entities.update(fresh)
+        after = places(entities)
+        if after != before:
+            delta.subtract(hierarchy_lines(before, settings, gazetteer))
+            delta.update(hierarchy_lines(after, settings, gazetteer))
     try:
         with _files(out, settings.base_iri) as (nt, ttl, js):
             changes = _changes(delta, shared, nt)
@@ -220,6 +239,13 @@ def patch(out: Path, folder: Path, state: State, summaries: dict[str, Summary], 
     except (OSError, ValueError):  # the files may be half patched: the caller writes them all again
         return None
     return Patched(_next(state, documents, len(added) - len(removed), removed, added), entities, shared, removed, added)
+
+
+def _read_blocks(path: Path) -> Blocks:
+    blocks = marshal.loads(path.read_bytes())
+    if not isinstance(blocks, dict):
+        raise ValueError(f"{path}: not a dict")
+    return blocks
 
 
 class _Stale(ValueError):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import operator
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 # The seven entity classes extraction produces (local names in the ontology).
@@ -217,9 +218,17 @@ class Summary:
     def to_json(self) -> str:
         return json.dumps(plain(self), ensure_ascii=False, sort_keys=True)
 
+    def row(self) -> tuple:
+        """Its fields in order, as they are (`Summary(*row)` gives it back): how kg.cache keeps 10,000 of them in
+        one file (marshal takes the tuples and dicts as they are; plain() and JSON take 4-5x longer)."""
+        return _summary_row(self)
+
     @classmethod
     def from_json(cls, text: str) -> "Summary":
         raw = json.loads(text)
         raw["warnings"] = tuple(raw["warnings"])
         raw["entities"] = tuple((k, c, label, n, tuple(alt), attrs) for k, c, label, n, alt, attrs in raw["entities"])
         return cls(**raw)
+
+
+_summary_row = operator.attrgetter(*(f.name for f in fields(Summary)))

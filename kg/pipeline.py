@@ -196,7 +196,8 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
     state = incremental.load(folder, out) if folder else None
     if folder:
         incremental.forget(folder)  # until the files are all written again
-    patched = incremental.patch(out, folder, state, summaries, known, store.lines, settings, gaz) if state else None
+    patched = incremental.patch(out, folder, state, summaries, known, store.lines, store.get_summary, settings,
+                                gaz) if state else None
     network = None  # the network's triples in the store beside the state (kg.incremental), brought up to date
     if patched is not None:
         network = incremental.network_store(folder, patched.removed, patched.added)
@@ -268,13 +269,15 @@ def run(paths: Iterable[str | Path] | None = None, *, out_dir: str | Path | None
         serialize.write_atomic(out / "report.md", report.build_report(result).encode("utf-8"))
         result.files["report.md"] = out / "report.md"
         clock.lap("report")
+        if store:
+            store.keep_summaries(result.summaries)
         if folder:
             if patched:
-                incremental.save(folder, patched.state, out, patched.entity_lines, patched.shared)
+                incremental.save(folder, patched.state, out, patched.entities, patched.shared)
             else:
                 state = incremental.State(incremental.code_stamp(), incremental.document_hashes(summaries),
                                           len(merged.lines), *result._counts)
-                incremental.save(folder, state, out, merged.entity_lines, merged.shared)
+                incremental.save(folder, state, out, merged.entities, merged.shared)
             clock.lap("state")
     return result
 

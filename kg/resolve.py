@@ -22,13 +22,14 @@ class Resolved:
     label_votes: Counter = field(default_factory=Counter)
 
 
-def resolve(summaries: Iterable[Summary]) -> dict[str, Resolved]:
-    """Entities of all documents (their kg.model.Summary) merged by key; the label is the most used name
-    (ties: longest, then A-Z)."""
+def resolve(summaries: Iterable[Summary], only: set[str] | None = None) -> dict[str, Resolved]:
+    """Entities of all documents (their kg.model.Summary, in id order) merged by key; the label is the most used
+    name (ties: longest, then A-Z). With `only`, just the entities of those keys (each depends on its own)."""
     merged: dict[str, Resolved] = {}
     for summary in summaries:
         for entity in summary.entities:
-            _merge(merged, entity, summary.id)
+            if only is None or entity[0] in only:
+                _merge(merged, entity, summary.id)
     for r in merged.values():
         r.label = sorted(r.label_votes, key=lambda name: (-r.label_votes[name], -len(name), name))[0]
         r.alt_labels.discard(r.label)

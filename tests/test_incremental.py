@@ -4,7 +4,9 @@ the last build left."""
 
 from __future__ import annotations
 
+import random
 import shutil
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -279,3 +281,40 @@ def test_network_unchanged_only_where_the_query_cannot_tell(build_result, kind):
     # A type the query does not read, on a subject that stays: the answer cannot change.
     assert unchanged([], [f"{record[0].split(' ')[0]} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
                           "<https://w3id.org/kg/ontology#Membership>"])
+
+
+def test_labels_voted_again_and_places_that_come_and_go(corpus, tmp_path, extractor, monkeypatch):
+    """A rebuild makes the entity lines again only for the entities the changed documents name (kg.build
+    entity_blocks): a document that outvotes an entity's label, and documents whose places leave or join the
+    hierarchy, still patch to the bytes of a full build."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for path in sorted(corpus.glob("*.txt"))[:20]:
+        shutil.copy(path, docs)
+    out = tmp_path / "out"
+    first = _build(docs, out, extractor)
+    label = next(line.split(" ", 2)[2] for line in first.lines  # a person named with accents: "Andrés Bonilla"
+                 if "/person/" in line and "rdf-schema#label>" in line and not line.isascii())
+    person = next(line.split(" ", 1)[0] for line in first.lines if line.endswith(f"rdf-schema#label> {label}"))
+    other = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()  # the same key: "Andres Bonilla"
+    hierarchy = []
+    real = incremental.hierarchy_lines
+    monkeypatch.setattr(incremental, "hierarchy_lines", lambda places, *a: hierarchy.append(set(places)) or real(places, *a))
+    outvote = docs / "zz_outvote.txt"
+    rng = random.Random(3)
+    steps = [lambda: outvote.write_text(
+        "Meeting\n" + " ".join(f"“Returnees need opportunities in their own communities,” said {other.strip(chr(34))}, "
+                                "the Mayor of Dolores." for _ in range(12)) + "\n", encoding="utf-8")]
+    steps += [lambda p=p: p.unlink() for p in rng.sample(sorted(docs.glob("release_*.txt")), 4)]
+    steps.append(lambda: outvote.unlink())
+    for step, change in enumerate(steps):
+        change()
+        again = _build(docs, out, extractor)
+        assert again.patched, f"step {step} wrote every file"
+        full = _full(docs, tmp_path / f"full{step}", out, extractor)
+        _same_files(out, tmp_path / f"full{step}")
+        assert again.lines == full.lines
+        if step == 0:  # the new document outvoted the label the others gave
+            assert f"{person} <http://www.w3.org/2000/01/rdf-schema#label> {other}" in again.lines
+    assert f"{person} <http://www.w3.org/2000/01/rdf-schema#label> {label}" in again.lines
+    assert any(a != b for a, b in zip(hierarchy[::2], hierarchy[1::2])), "no place left or joined the hierarchy"

@@ -1,5 +1,6 @@
 """Parallel extraction and the per-document cache give the same graph as a plain build."""
 
+import json
 import shutil
 
 from kg.cache import ExtractionCache, fingerprint
@@ -111,6 +112,47 @@ def test_rebuild_reads_only_summaries_and_lines(tmp_path, extractor):
     assert again.summaries == first.summaries
     with pytest.raises(KGError, match="its extraction is no longer in the cache"):
         again.extractions
+
+
+def test_summaries_are_kept_in_one_file(tmp_path, extractor):
+    """A build keeps its documents' summaries in one file (kg.cache.SUMMARIES), which the next build reads instead
+    of the first line of each document's `.lines` file, as long as that file is the one the summary was read
+    from: one written since, or gone, is read (or its document extracted) again; a kept file that cannot be read
+    sends the build back to the `.lines` files."""
+    import marshal
+    import os
+
+    from kg.cache import SUMMARIES
+    from kg.model import Summary
+
+    corpus, out = tmp_path / "corpus", tmp_path / "out"
+    shutil.copytree(SAMPLE_CORPUS, corpus)
+    first = run([corpus], out_dir=out, extractor=extractor, validate=False, views=False, analyze=False)
+    settings = Settings.from_env()
+    kept = ExtractionCache(out, settings).dir / SUMMARIES
+    one = first.summaries[0]
+    data = kept.read_bytes()
+    entries = marshal.loads(data)
+    assert set(entries) == {x.content_hash for x in first.summaries}
+    stamp, row = entries[one.content_hash]
+    assert Summary(*row) == one
+    entries[one.content_hash] = (stamp, row[:2] + ("Kept in the one file",) + row[3:])
+    kept.write_bytes(marshal.dumps(entries))
+    assert ExtractionCache(out, settings).get_summary(one.content_hash, one.source).title == "Kept in the one file"
+    lines_file = ExtractionCache(out, settings)._path(one.content_hash).with_suffix(".lines")
+    os.utime(lines_file, ns=(1, 1))  # not the file the entry was read from
+    assert ExtractionCache(out, settings).get_summary(one.content_hash, one.source) == one
+    kept.write_bytes(data[: len(data) // 2])  # cut short
+    assert ExtractionCache(out, settings).get_summary(one.content_hash, one.source) == one
+    kept.write_bytes(data)
+    assert ExtractionCache(out, settings).get_summary(one.content_hash, "other.txt") is None  # another name
+    lines_file.unlink()
+    assert ExtractionCache(out, settings).get_summary(one.content_hash, one.source) is None
+    again = run([corpus], out_dir=out, extractor=extractor, validate=False, views=False, analyze=False)
+    assert again.summaries == first.summaries and again.lines == first.lines
+    assert lines_file.is_file()
+    assert {h: raw for h, (_, raw) in marshal.loads(kept.read_bytes()).items()} == {
+        h: raw for h, (_, raw) in marshal.loads(data).items()}
 
 
 def test_summary_round_trips_through_json(build_result):
