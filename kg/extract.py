@@ -377,24 +377,45 @@ _GOVERNMENT_HEADS = tuple(sorted({fold(h) for h in rules.GOVERNMENT_HEADS}))
 
 
 def _qualify(c: Cand, text: str, country: Place | None, gaz: Gazetteer) -> Cand:
-    """Government bodies carry their country: "El Salvador's Presidency" -> "Presidency of El Salvador"."""
+    """Government bodies carry their country: "El Salvador's Presidency" -> "Presidency of El Salvador"; the
+    country's adjective names it ("the Guatemalan Ministry of Labour", "the Mexican Deputy Minister of Health"
+    -> "… of Guatemala", "… of Mexico"); else the document's country (`country`)."""
     if c.cls != "Organization" or c.attrs.get("org"):
         return c
     label = c.label
     m = re.match(r"^(.+?)(?:’s|'s)\s+(.+)$", label)
     if m and gaz.is_place(m.group(1)):
         label = f"{m.group(2)} of {gaz.places_named(m.group(1))[0].name}"
-    m = re.match(r"^(?:Salvadoran|Guatemalan|Honduran|Mexican)\s+(.+)$", label)
-    if m:
-        label = m.group(1)
+    named = _demonym(label.split(" "), gaz, first=True)
+    if named and _government_head(fold(named[1])):
+        label, country = named[1], gaz.places[named[0]]
+    else:
+        before = text[max(0, c.start - 40):c.start]
+        named = _demonym(before.split(), gaz, first=False) if before[-1:].isspace() else None
+        country = gaz.places[named[0]] if named else country
     folded = fold(label)
-    head = next((h for h in _GOVERNMENT_HEADS if folded.startswith(h)), None)
+    head = _government_head(folded)
     written = label
     if head and country and not any(gaz.is_place(w) for w in _tails(label)):
         label = f"{label} of {country.name}"
     if label == c.label:
         return c
     return replace(c, label=label, attrs={**c.attrs, "written": written})
+
+
+def _government_head(folded: str) -> str | None:
+    return next((h for h in _GOVERNMENT_HEADS if folded.startswith(h)), None)
+
+
+def _demonym(words: list[str], gaz: Gazetteer, *, first: bool) -> tuple[str, str] | None:
+    """(country id, the other words) when the first (or last) one to three of `words` are a country's adjective."""
+    for n in (3, 2, 1):
+        if len(words) > n or (not first and len(words) == n):
+            part = words[:n] if first else words[-n:]
+            country = gaz.demonyms.get(" ".join(part))
+            if country:
+                return country, " ".join(words[n:] if first else words[:-n])
+    return None
 
 
 _DEFINED = re.compile(r"((?:[A-Z][\w’'\-]*|of|for|the|and|their|its|on|in|de|del|y)(?:\s+(?:[A-Z][\w’'\-]*|of|for|the|and|their|its|on|in|de|del|y))*)\s+\(([A-Z][A-Za-z0-9&\-]{1,14})\)")

@@ -89,6 +89,9 @@ class Gazetteer:
         self.roles: tuple[str, ...] = tuple(sorted(
             (row["title"] for row in _rows(data_dir / "roles.csv")), key=lambda r: (-len(r), r)))
         self.org_heads: dict[str, str] = {row["head"]: row["class"] for row in _rows(data_dir / "org_heads.csv")}
+        # "Guatemalan" -> "GT": the adjective a text puts before a country's bodies ("the Guatemalan Ministry of …")
+        self.demonyms: dict[str, str] = {demonym: row["country"] for row in _rows(data_dir / "demonyms.csv")
+                                         if row["country"] in self.places for demonym in _split(row["demonyms"])}
         self.place_index: dict[str, list[Place]] = {}
         for place in sorted(self.places.values(), key=lambda p: p.id):
             for name in place.names:

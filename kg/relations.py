@@ -259,7 +259,7 @@ def _affiliations(d: _Doc, sent: Span, add, ex) -> None:
                 continue
             role = roles[-1] if side == "left" else roles[0]
             org = _org_for_role(d, start, start + len(clause), start + role.start(), start + role.end(), clause)
-            title = re.sub(r"^(?:Salvadoran|Guatemalan|Honduran)\s+", "", role.group(0))
+            title = role.group(0)
             add(pk, "roleTitle", title, sent, f"rule:role-{side}", 0.8, datatype="string")
             if org:
                 add(pk, "affiliatedWith", org, sent, f"rule:role-{side}", 0.8, qualifier=title)

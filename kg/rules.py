@@ -297,9 +297,10 @@ def role_re(gaz: Gazetteer) -> re.Pattern:
 
 
 def role_regex(gaz: Gazetteer) -> re.Pattern:
-    """Role titles as one pattern, longest first, with the "Acting"/"Deputy" words they may carry."""
+    """Role titles as one pattern, longest first, with the "Acting"/"Interim"/"Former" they may carry (a country's
+    adjective before a title, "the Guatemalan Deputy Minister", is not part of it: kg.extract reads it)."""
     titles = longest_first(gaz.roles, ignore_case=True)
-    return re.compile(rf"\b(?:(?:Acting|Interim|Former|Salvadoran|Guatemalan|Honduran)\s+)?(?:{titles})\b", re.I)
+    return re.compile(rf"\b(?:(?:Acting|Interim|Former)\s+)?(?:{titles})\b", re.I)
 
 
 def longest_first(words: Iterable[str], ignore_case: bool = False) -> str:

@@ -227,3 +227,34 @@ def test_department_of_san_salvador_is_not_the_municipality(build_result, extrac
     assert dateline.cls == "Municipality"
     keys = {e.key for e in x.entities if any(m.start in (at, dateline.start) for m in e.mentions)}
     assert len(keys) == 2
+
+
+DEMONYM_RELEASE = """Countries of the Region Agree on Labour Migration Plan
+San Salvador – IOM, the Guatemalan Ministry of Foreign Affairs and the Costa Rican Government today signed a \
+labour migration plan with the Ministry of Labour and Social Welfare, funded by the Swiss Agency for Development \
+and Cooperation.
+“Safe routes protect workers,” said the Mexican Deputy Minister of Health, Carlos Pérez.
+The Ecuadorian Red Cross and the Peruvian Ministry of Women will share their experience.
+"""
+
+
+def test_a_countrys_adjective_names_the_country_of_its_bodies(extractor, tmp_path):
+    """"the Guatemalan Ministry of Foreign Affairs" in a release from San Salvador is Guatemala's ministry, not El
+    Salvador's; an adjective of two words (Costa Rican) and a body implied by a title (the Mexican Deputy Minister
+    of Health) too; a body without one takes the release's country; a name that is not a government body keeps
+    its adjective (kg/data/demonyms.csv)."""
+    from kg.ingest import read_document
+
+    path = tmp_path / "regional_plan.txt"
+    path.write_text(DEMONYM_RELEASE, encoding="utf-8")
+    x = extractor.extract(read_document(path))
+    orgs = {e.label for e in x.entities if e.cls == "Organization"}
+    assert {"Ministry of Foreign Affairs of Guatemala", "Government of Costa Rica", "Vice Ministry of Health of Mexico",
+            "Ministry of Women of Peru", "Ministry of Labour and Social Welfare of El Salvador"} <= orgs, orgs
+    assert "Ecuadorian Red Cross" in orgs
+    assert not any(label.endswith(("of El Salvador",)) and ("Foreign" in label or "Health" in label) for label in orgs)
+    keys = {e.key: e.label for e in x.entities}
+    person = next(k for k, label in keys.items() if label == "Carlos Pérez")
+    facts = {(s.subject, s.predicate, s.obj) for s in x.statements}
+    assert (person, "affiliatedWith", "Organization/vice-ministry-of-health-of-mexico") in facts
+    assert any(s.subject == person and s.predicate == "roleTitle" and s.obj == "Deputy Minister" for s in x.statements)
