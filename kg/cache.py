@@ -57,6 +57,10 @@ class ExtractionCache:
         self._kept: dict[str, tuple[tuple[int, int, int], tuple]] | None = None
         self._seen: dict[str, tuple[tuple[int, int, int], tuple]] = {}
 
+    def __getstate__(self) -> dict:
+        """What a worker process gets (pickled where processes are spawned): not the summaries read or kept."""
+        return {**self.__dict__, "_kept": None, "_seen": {}}
+
     def _path(self, content_hash: str) -> Path:
         return self.dir / content_hash[:2] / f"{content_hash}.json"
 

@@ -335,14 +335,21 @@ def _people(text: str, doc: Document, ents: list[tuple[int, int, str]], ex: Extr
             continue
         s, name = _with_first_name(text, s, name, ex)
         out.append(Cand(s, e, "Person", name, "model:person", 0.7 if len(name.split()) > 1 else 0.5))
-    # Names right after a role title that the model missed: "Ambassador Manes".
+    # Names right after a role title that the model missed: "Ambassador Manes", and a whole name set off by commas
+    # ("the Colombian Ambassador, Ana María López, said").
     for m in ex.role_re.finditer(text):
         after = _NAME_AFTER_ROLE.match(text, m.end())
-        if after and re.match(r"\s+[A-ZÁÉÍÓÚÑ]", text[m.end():m.end() + 2]) and after.group(0).lstrip().startswith(after.group(1)):
-            s = after.start(1)
-            name = after.group(1)
-            if not (ex.gaz.is_place(name) or any(w in _NOT_NAME_WORDS or w in ex.gaz.acronyms for w in name.split())):
-                out.append(Cand(s, s + len(name), "Person", name, "rule:person-role", 0.6, {"surname_only": len(name.split()) == 1}))
+        if not after:
+            continue
+        s, name = after.start(1), after.group(1)
+        gap, words = text[m.end():s], name.split()
+        set_off = gap == ", " and len(words) > 1 and text[after.end(1):after.end(1) + 1] == ","
+        if not (len(gap) == 1 and gap.isspace() or set_off):
+            continue
+        if set_off and (key(name) in ex.gaz.org_index or any(ex.gaz.is_place(w) for w in words)):
+            continue  # "the Minister, Santa Ana Mayor…"
+        if not (ex.gaz.is_place(name) or any(w in _NOT_NAME_WORDS or w in ex.gaz.acronyms for w in words)):
+            out.append(Cand(s, s + len(name), "Person", name, "rule:person-role", 0.6, {"surname_only": len(name.split()) == 1}))
     return out
 
 

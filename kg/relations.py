@@ -26,7 +26,8 @@ _X_FUNDS_AFTER = re.compile(r"^\s+(?:funds|funding|financing|resources|grants?)\
 _X_FUNDED = re.compile(r"^-(?:funded|financed|sponsored)\b")
 _X_FUNDS_VERB = re.compile(r"^\s+(?:funds|finances|is funding|is financing|will fund|will finance|has funded|has financed|funded|financed|sponsors|sponsored)\b")
 _IMPLEMENTED_BY = re.compile(r"\b(?:implemented|executed|carried out|run|managed|led|operated|delivered)\s+by\b", re.I)
-_PARTNERSHIP = re.compile(r"\bin\s+(?:partnership|cooperation|collaboration|alliance)\s+with\b", re.I)
+_PARTNERSHIP = re.compile(r"\bin\s+(?:partnership|cooperation|collaboration|alliance)\s+with\b"
+                          r"|\b(?:implemented|executed|carried\s+out|run)\s+(?:together|jointly)\s+with\b", re.I)
 _LAUNCH_VERB = re.compile(r"\b(?:launched|presented|inaugurated|unveiled|started|began|kicked off|will implement|implements|is implementing|are implementing|will carry out|is carrying out|are carrying out)\b")
 _BENEFIT = re.compile(
     r"\b(?:benefit(?:s|ed|ing)?|beneficiar(?:y|ies)|target(?:s|ing)?|will reach|take[s]? place|implemented in|carried out in|"

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from kg.gazetteer import Gazetteer, fold
+from kg.gazetteer import Gazetteer, fold, key
 
 CAP = r"(?:[A-ZÁÉÍÓÚÑÜ][\w’'\-.]*[\w]|[A-Z]|\d+)"
 _CONNECT = {"of", "for", "on", "and", "the", "de", "del", "la", "las", "los", "y", "in", "to", "against", "with", "their", "its", "at", "&"}
@@ -87,6 +87,9 @@ def strip_article(text: str, start: int, end: int) -> tuple[int, int]:
     return (start + m.end(), end) if m else (start, end)
 
 
+_TO_PLACE = re.compile(r"\s+(?:to|in)\s+")
+
+
 def head_orgs(text: str, gaz: Gazetteer) -> list[Cand]:
     """Organizations named by a head word: "Ministry of Foreign Affairs", "National Council for …".
 
@@ -115,6 +118,9 @@ def head_orgs(text: str, gaz: Gazetteer) -> list[Cand]:
                 start = ws
             name = phrase[start:]
             name = re.sub(r"(?:\s+(?:of|for|and|the|in|to|on|at|with))+$", "", name)
+            to = _TO_PLACE.search(name)
+            if to and key(name[:to.start()]) in gaz.org_index:  # "(Ambassador of the) European Union to Ecuador"
+                name = name[:to.start()]
             if len(name.split()) < 2 and not name.isupper():
                 continue
             ns = s + start
@@ -375,6 +381,9 @@ def implied_bodies(text: str, gaz: Gazetteer) -> list[Cand]:
                                 {"implied": True, "place_name": name if template.startswith("Municipality") else ""}))
     for m in _EMBASSY.finditer(text):
         src, dst = m.group("from").strip(), m.group("to").strip()
-        label = f"Embassy of {'the ' if src.startswith(('United', 'Netherlands')) else ''}{src} in {dst}"
+        if key(src) in gaz.org_index:  # an organization's envoy: "Ambassador of the European Union to Ecuador"
+            label = f"Delegation of the {gaz.org_index[key(src)].name} to {dst}"
+        else:
+            label = f"Embassy of {'the ' if src.startswith(('United', 'Netherlands')) else ''}{src} in {dst}"
         out.append(Cand(m.start(), m.end(), "Organization", label, "rule:org-implied", 0.75, {"implied": True}))
     return out

@@ -258,3 +258,40 @@ def test_a_countrys_adjective_names_the_country_of_its_bodies(extractor, tmp_pat
     facts = {(s.subject, s.predicate, s.obj) for s in x.statements}
     assert (person, "affiliatedWith", "Organization/vice-ministry-of-health-of-mexico") in facts
     assert any(s.subject == person and s.predicate == "roleTitle" and s.obj == "Deputy Minister" for s in x.statements)
+
+
+ENVOY_RELEASE = """IOM and Ecuador Launch Project to Integrate Venezuelan Migrants
+Quito – The International Organization for Migration (IOM) and the Government of Ecuador today (12/03) launched a \
+project to support 12,000 Venezuelan migrants in the provinces of Pichincha and Guayas, with funding from the \
+European Union.
+The project, “Integrating Venezuelan Migrants in Ecuador”, has a budget of EUR 3.5 million and will be implemented \
+together with the Norwegian Refugee Council and the Municipality of Quito.
+“This support is vital for families who arrive with nothing,” said the IOM Chief of Mission in Ecuador, José Iván Dávalos.
+The Ambassador of the European Union to Ecuador, Charles-Michel Geurts, said the EU will continue to stand by host \
+communities.
+The Colombian Ambassador, Ana María López, and the Peruvian Vice Minister of Foreign Affairs, Luis Enrique Chávez, \
+also attended the launch.
+"""
+
+
+def test_envoys_and_partners_of_a_release_from_another_country(extractor, tmp_path):
+    """A name set off by commas after a title is a person even where the model misses it; an organization's envoy
+    belongs to its delegation (not to an organization "European Union to Ecuador"); "implemented together with"
+    names implementers."""
+    from kg.ingest import read_document
+
+    path = tmp_path / "ecuador_launch.txt"
+    path.write_text(ENVOY_RELEASE, encoding="utf-8")
+    x = extractor.extract(read_document(path))
+    labels = {e.key: e.label for e in x.entities}
+    facts = {(s.subject, s.predicate, s.obj) for s in x.statements}
+    assert "Organization/european-union-to-ecuador" not in labels
+    assert labels["Organization/delegation-of-the-european-union-to-ecuador"] == "Delegation of the European Union to Ecuador"
+    assert ("Person/charles-michel-geurts", "affiliatedWith", "Organization/delegation-of-the-european-union-to-ecuador") in facts
+    assert labels["Person/ana-maria-lopez"] == "Ana María López"
+    assert any(s.subject == "Person/ana-maria-lopez" and s.obj == "Ambassador" for s in x.statements)
+    assert ("Person/luis-enrique-chavez", "affiliatedWith", "Organization/vice-ministry-of-foreign-affairs-of-peru") in facts
+    project = next(k for k in labels if k.startswith("Project/"))
+    assert {k for k, p, o in facts if p == "implements" and o == project} >= {
+        "Organization/iom", "Organization/government-of-ecuador", "Organization/nrc", "Organization/municipality-of-quito"}
+    assert ("Organization/eu", "funds", project) in facts

@@ -121,6 +121,7 @@ def test_summaries_are_kept_in_one_file(tmp_path, extractor):
     sends the build back to the `.lines` files."""
     import marshal
     import os
+    import pickle
 
     from kg.cache import SUMMARIES
     from kg.model import Summary
@@ -138,7 +139,9 @@ def test_summaries_are_kept_in_one_file(tmp_path, extractor):
     assert Summary(*row) == one
     entries[one.content_hash] = (stamp, row[:2] + ("Kept in the one file",) + row[3:])
     kept.write_bytes(marshal.dumps(entries))
-    assert ExtractionCache(out, settings).get_summary(one.content_hash, one.source).title == "Kept in the one file"
+    reader = ExtractionCache(out, settings)
+    assert reader.get_summary(one.content_hash, one.source).title == "Kept in the one file"
+    assert pickle.loads(pickle.dumps(reader))._kept is None  # a spawned worker does not get them
     lines_file = ExtractionCache(out, settings)._path(one.content_hash).with_suffix(".lines")
     os.utime(lines_file, ns=(1, 1))  # not the file the entry was read from
     assert ExtractionCache(out, settings).get_summary(one.content_hash, one.source) == one
