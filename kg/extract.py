@@ -306,6 +306,12 @@ def _offices(text: str, cands: list[Cand]) -> list[Cand]:
     return out
 
 
+# A name before a comma and the title it holds, at the start of a sentence or quote or after a speech verb:
+# "said Nicola Graviano, IOM Chief of Mission", "Ana Pérez, the Mayor of …, said".
+_NAME_BEFORE_ROLE = re.compile(
+    r"(?:^|[.!?”\"]\s+|[“\"]|\b(?:said|says|added|explained|stated|noted|according\s+to)\s+)"
+    r"([A-ZÁÉÍÓÚÑ][\w’'\-]+(?:\s+(?:(?:de|del|la|y|van|von|da|dos)\s+)?[A-ZÁÉÍÓÚÑ][\w’'\-]+){1,3}),\s+"
+    r"(?:the\s+)?(?:[A-Z][\w&\-]*\s+){0,3}$")
 _NAME_AFTER_ROLE = re.compile(r",?\s+((?:[A-ZÁÉÍÓÚÑ][\w’'\-]+)(?:\s+[A-ZÁÉÍÓÚÑ][\w’'\-]+){0,3})")
 
 
@@ -338,6 +344,12 @@ def _people(text: str, doc: Document, ents: list[tuple[int, int, str]], ex: Extr
     # Names right after a role title that the model missed: "Ambassador Manes", and a whole name set off by commas
     # ("the Colombian Ambassador, Ana María López, said").
     for m in ex.role_re.finditer(text):
+        before = _NAME_BEFORE_ROLE.search(text, max(0, m.start() - 90), m.start())
+        if before:
+            s, name = before.start(1), before.group(1)
+            if not (ex.gaz.is_place(name) or key(name) in ex.gaz.org_index or any(
+                    w in _NOT_NAME_WORDS or w in ex.gaz.acronyms or ex.gaz.is_place(w) for w in name.split())):
+                out.append(Cand(s, s + len(name), "Person", name, "rule:person-role", 0.6))
         after = _NAME_AFTER_ROLE.match(text, m.end())
         if not after:
             continue
@@ -349,7 +361,7 @@ def _people(text: str, doc: Document, ents: list[tuple[int, int, str]], ex: Extr
         if set_off and (key(name) in ex.gaz.org_index or any(ex.gaz.is_place(w) for w in words)):
             continue  # "the Minister, Santa Ana Mayor…"
         if not (ex.gaz.is_place(name) or any(w in _NOT_NAME_WORDS or w in ex.gaz.acronyms for w in words)):
-            out.append(Cand(s, s + len(name), "Person", name, "rule:person-role", 0.6, {"surname_only": len(name.split()) == 1}))
+            out.append(Cand(s, s + len(name), "Person", name, "rule:person-role", 0.6, {"surname_only": len(words) == 1}))
     return out
 
 
@@ -370,13 +382,14 @@ def _model_orgs(ents, text: str, gaz: Gazetteer) -> list[Cand]:
     """The model's ORG entities, kept only when a head word says they are organizations."""
     out = []
     heads = rules.head_regex(gaz, "Organization")
-    for s, e, label in ents:
+    for start, end, label in ents:
         if label != "ORG":
             continue
-        s, e = rules.strip_article(text, s, e)
-        name = text[s:e]
-        if heads.search(name) and not any(w in _PLACE_WORDS for w in name.split()):
-            out.append(Cand(s, e, "Organization", name, "model:org", 0.6))
+        for s, e in rules.split_coordination(text, start, end, strong=True):  # "The Secretariat of X and the Institute of Y"
+            s, e = rules.strip_article(text, s, e)
+            name = text[s:e]
+            if heads.search(name) and not any(w in _PLACE_WORDS for w in name.split()):
+                out.append(Cand(s, e, "Organization", name, "model:org", 0.6))
     return out
 
 

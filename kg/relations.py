@@ -25,13 +25,19 @@ _WITH_X_FUNDS = re.compile(r"\bwith\s+(?:the\s+)?$")
 _X_FUNDS_AFTER = re.compile(r"^\s+(?:funds|funding|financing|resources|grants?)\b")
 _X_FUNDED = re.compile(r"^-(?:funded|financed|sponsored)\b")
 _X_FUNDS_VERB = re.compile(r"^\s+(?:funds|finances|is funding|is financing|will fund|will finance|has funded|has financed|funded|financed|sponsors|sponsored)\b")
+# "X has donated USD 1.2 million to …": the organizations of the clause before the verb fund the project.
+_DONATED = re.compile(r"\b(?:donated|has\s+granted|have\s+granted|contributed)\s+(?:(?:a\s+total\s+of|almost|nearly|over|more\s+than)\s+)?"
+                      r"(?:USD|US\$|EUR|€|\$|CAD|CHF|GBP|JPY)\s?\d")
 _IMPLEMENTED_BY = re.compile(r"\b(?:implemented|executed|carried out|run|managed|led|operated|delivered)\s+by\b", re.I)
-_PARTNERSHIP = re.compile(r"\bin\s+(?:partnership|cooperation|collaboration|alliance)\s+with\b"
+_PARTNERSHIP = re.compile(r"\bin\s+(?:partnership|cooperation|collaboration|alliance|coordination)\s+with\b"
                           r"|\b(?:implemented|executed|carried\s+out|run)\s+(?:together|jointly)\s+with\b", re.I)
 _LAUNCH_VERB = re.compile(r"\b(?:launched|presented|inaugurated|unveiled|started|began|kicked off|will implement|implements|is implementing|are implementing|will carry out|is carrying out|are carrying out)\b")
 _BENEFIT = re.compile(
     r"\b(?:benefit(?:s|ed|ing)?|beneficiar(?:y|ies)|target(?:s|ing)?|will reach|take[s]? place|implemented in|carried out in|"
     r"in the municipalit(?:y|ies) of|in the departments? of|facilities being|(?:the|infrastructure|construction|public|these) works)\b", re.I)
+# Triggers whose places follow them ("benefit returnees in …", "in the departments of …"): a place named before one
+# in the same sentence is someone else's ("The Government of Japan … in the departments of San Miguel").
+_PLACES_AFTER = ("benefit", "beneficiar", "target", "will reach", "in the municipalit", "in the department")
 _SUPPORT_TO = re.compile(r"\b(?:technical\s+)?(?:support|assistance|assist|strengthen|help)\s+(?:to\s+)?(?:the\s+)?$", re.I)
 _DONOR_KINDS = {"donor_agency", "donor_government_body", "fund", "bank"}
 
@@ -156,6 +162,17 @@ def _funds(d: _Doc, sent: Span, add, ex) -> None:
             if project:
                 for funder in _list_after(d, sent, m.end(), ex):
                     add(funder, "funds", project, sent, method, 0.85)
+    for m in _DONATED.finditer(text, sent.start, sent.end):
+        project = d.project_at(sent, m.start()) or d.only_project()
+        if not project:
+            continue
+        clause_start = max(sent.start, text.rfind(";", sent.start, m.start()) + 1)
+        for c, k in d.within(clause_start, m.start(), ("Organization", "FundingSource", "Country")):
+            if c.cls == "Country" and not re.search(r"Government|government", text[c.start - 20:c.start]):
+                continue
+            actor = _actor_key(d, c, k, ex)
+            if actor:
+                add(actor, "funds", project, sent, "rule:donated", 0.8)
     for c, k in d.within(sent.start, sent.end, ACTOR + ("Country",)):
         before, after = text[max(sent.start, c.start - 12):c.start], text[c.end:min(sent.end, c.end + 20)]
         if _WITH_X_FUNDS.search(before) and _X_FUNDS_AFTER.match(after):
@@ -215,7 +232,7 @@ def _benefits(d: _Doc, sent: Span, add) -> None:
         project = d.project_at(sent, m.start()) or d.main_project
         if project:
             places = [(c, k) for c, k in d.within(sent.start, sent.end, ("Municipality", "Department", "Country"))
-                      if c.start >= m.start() or not m.group(0).lower().startswith(("benefit", "beneficiar", "target", "will reach"))]
+                      if c.start >= m.start() or not m.group(0).lower().startswith(_PLACES_AFTER)]
             for k in _finest(d, places):
                 add(project, "benefits", k, sent, "rule:benefit-places", 0.75)
             if m.group(0).lower().startswith("benefit"):

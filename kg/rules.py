@@ -71,11 +71,17 @@ def _is_cap(word: str) -> bool:
     return word[:1].isupper() or (word[:1].isdigit() and len(word) <= 6)
 
 
-def split_coordination(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """A run like "Ministry of X and the Ministry of Y" split at " and the " / ", "."""
+_AND = re.compile(r",\s+|\s+and\s+the\s+|\s+and\s+(?=[A-Z][\w]+\s+(?:of|for)\b)")
+_AND_THE = re.compile(r",\s+|\s+and\s+the\s+")
+
+
+def split_coordination(text: str, start: int, end: int, *, strong: bool = False) -> list[tuple[int, int]]:
+    """A run like "Ministry of X and the Ministry of Y" split at " and the " / ", " (and, unless `strong`, at
+    " and " before "Word of/for": "Ministry of X and Ministry of Y", but also "Council for the Protection and
+    Development of Migrants", which only a head word tells apart)."""
     parts: list[tuple[int, int]] = []
     pos = start
-    for m in re.finditer(r",\s+|\s+and\s+the\s+|\s+and\s+(?=[A-Z][\w]+\s+(?:of|for)\b)", text[start:end]):
+    for m in (_AND_THE if strong else _AND).finditer(text[start:end]):
         parts.append((pos, start + m.start()))
         pos = start + m.end()
     parts.append((pos, end))
@@ -145,7 +151,7 @@ def acronym_definitions(text: str) -> list[tuple[int, int, int, int]]:
         run = next(((s, e) for s, e in runs if e == len(before)), None)
         if run is None:
             continue
-        s, e = strip_article(text, *run)
+        s, e = strip_article(text, *split_coordination(text, *run, strong=True)[-1])  # "X and the Institute of Y (IY)"
         # "… Fund (PBF)" after "the United Nation’s": keep the whole possessive run.
         out.append((s, e, m.start(1), m.end(1)))
     return out
