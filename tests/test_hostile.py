@@ -513,9 +513,14 @@ def test_overlap_resolution_scales_linearly():
             best = min(best, time.perf_counter() - started)
         return best
 
-    small, large = seconds(500), seconds(2000)
-    # Four times the candidates: about 4-5 times the time if n log n, 16 times if quadratic.
-    assert large / small < 8, (small, large)
+    # Four times the candidates: about 4-5 times the time if n log n, 16 times if quadratic. Timings on a shared
+    # machine jump: the ratio is taken up to three times, and must come under 8 once.
+    ratios = []
+    for _ in range(3):
+        ratios.append(seconds(4000) / seconds(1000))
+        if ratios[-1] < 8:
+            break
+    assert ratios[-1] < 8, ratios
 
 
 def test_named_projects_scale_linearly():
@@ -533,8 +538,12 @@ def test_named_projects_scale_linearly():
             best = min(best, time.perf_counter() - started)
         return best
 
-    small, large = seconds(400), seconds(1600)
-    assert large / small < 8, (small, large)
+    ratios = []  # as above: up to three tries on a machine whose timings jump
+    for _ in range(3):
+        ratios.append(seconds(1600) / seconds(400))
+        if ratios[-1] < 8:
+            break
+    assert ratios[-1] < 8, ratios
 
 
 def test_budget_with_a_currency_is_a_decimal(extractor):
