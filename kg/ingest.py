@@ -396,6 +396,10 @@ def assemble(lines: list[str], *, title_hint: str, doc_id: str, source: str) -> 
     title = " ".join(title_hint.split())
     if lines and _is_headline(lines[0]) and (not title or " ".join(lines[0].split()) == title):
         title = " ".join(lines.pop(0).split())
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is not None and (stated := metadata.bare_date(lines[first])):  # a date line under the headline
+        facts.setdefault("date", stated)
+        del lines[first]
     fields, lines = metadata.parse_fields(lines)
     if not fields and title:
         fields, lines = metadata.parse_unlabelled_fields(lines, _is_country)

@@ -145,6 +145,18 @@ def parse_date(text: str) -> str:
     return ""
 
 
+_WEEKDAYS = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun)"
+
+
+def bare_date(line: str) -> str:
+    """ISO 8601 of a line that is only a date ("15 March 2023", "Monday, January 18, 2016", "2023-03-15"), else ""."""
+    line = line.strip().strip("*_ ")
+    if len(line) > 40 or not (found := parse_date(line)):
+        return ""
+    rest = re.sub(rf"(?i)\b(?:{_WEEKDAYS}|{'|'.join(sorted(_MONTHS, key=len, reverse=True))})\b\.?|\d+|[\s,/\-]", "", line)
+    return found if not rest else ""
+
+
 def release_date(text: str) -> str:
     """ISO date of "today (14/11)" with the year the text gives ("… of 2017 … this year"), else --MM-DD."""
     m = re.search(r"\btoday\s*\((\d{1,2})/(\d{1,2})\)", text)

@@ -160,7 +160,10 @@ def _funds(d: _Doc, sent: Span, add, ex) -> None:
         for m in pattern.finditer(text, sent.start, sent.end):
             project = d.project_at(sent, m.start()) or d.only_project()
             if project:
+                mere_support = _MERE_SUPPORT.search(m.group(0)) is not None
                 for funder in _list_after(d, sent, m.end(), ex):
+                    if mere_support and not _gives_money(d, funder, ex):
+                        continue  # "with support from the Migration Institute": not money
                     add(funder, "funds", project, sent, method, 0.85)
     for m in _DONATED.finditer(text, sent.start, sent.end):
         project = d.project_at(sent, m.start()) or d.only_project()
@@ -187,6 +190,23 @@ def _funds(d: _Doc, sent: Span, add, ex) -> None:
         actor = _actor_key(d, c, k, ex)
         if project and actor:
             add(actor, "funds", project, sent, method, 0.8)
+
+
+_MERE_SUPPORT = re.compile(r"(?<!financial )\bsupport\b", re.I)
+
+
+def _gives_money(d: _Doc, key: str, ex) -> bool:
+    """Whether an actor "supporting" a project is one that pays for projects: a named fund, a donor agency, fund or
+    bank, a government, an embassy or delegation."""
+    entity = d.entities.get(key)
+    if entity is None:
+        return True
+    if entity.cls in ("FundingSource", "Country"):
+        return True
+    org = ex.gaz.orgs.get(entity.attributes.get("org", ""))
+    if org is not None:
+        return org.kind in _DONOR_KINDS
+    return entity.label.startswith(("Government", "Embassy", "Delegation"))
 
 
 def _implements(d: _Doc, sent: Span, add, ex) -> None:

@@ -347,3 +347,20 @@ def test_an_acronym_names_the_last_of_two_bodies_before_it(extractor, tmp_path):
     assert not any(" and the National Institute" in label for label in orgs), sorted(orgs)
     assert any(label.startswith("National Council for the Protection and Development of Migrant Workers")
                for label in orgs), sorted(orgs)
+
+
+def test_support_is_money_only_from_those_who_pay(extractor, tmp_path):
+    """"with the support of" a donor agency or a government is funding; "with support from" a national institute
+    is not."""
+    from kg.ingest import read_document
+
+    path = tmp_path / "youth_centres.txt"
+    path.write_text(
+        "Youth Centres Open in Western Guatemala\n"
+        "Quetzaltenango – IOM today launched the Youth Resilience Programme with the support of USAID.\n"
+        "The programme will be run by the Municipality of Olintepeque with support from the Guatemalan Institute "
+        "of Migration.\n", encoding="utf-8")
+    x = extractor.extract(read_document(path))
+    funders = {s.subject for s in x.statements if s.predicate == "funds"}
+    assert "Organization/usaid" in funders
+    assert not any("institute" in k for k in funders), funders

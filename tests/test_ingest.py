@@ -434,3 +434,24 @@ def test_section_heading_named_like_a_field_is_not_a_field(tmp_path, suffix, hea
     doc = read_document(path)
     assert doc.fields == {}
     assert "The Mayor of Mejicanos welcomed the initiative of the organization." in doc.text.split("\n")
+
+
+@pytest.mark.parametrize("suffix, head, stated", [
+    (".html", "<h1>IOM and USAID Open Youth Centre in Quetzaltenango</h1>\n<p class=\"date\">15 March 2023</p>",
+     "2023-03-15"),
+    (".md", "# IOM and USAID Open Youth Centre in Quetzaltenango\n\n*Wednesday, March 15, 2023*", "2023-03-15"),
+    (".txt", "IOM and USAID Open Youth Centre in Quetzaltenango\n2023-03-15", "2023-03-15"),
+])
+def test_a_date_line_under_the_headline_is_the_release_date(tmp_path, suffix, head, stated):
+    """A line that is only a date, right under the headline, is the document's date and not its first paragraph
+    (which keeps its dateline)."""
+    body = ("Quetzaltenango – USAID and IOM today opened a youth centre in the municipality of Olintepeque.\n\n"
+            "The centre will be run by the Municipality of Olintepeque.\n")
+    text = f"{head}\n\n{body}" if suffix != ".html" else f"<html><body><article>{head}\n<p>{body}</p></article></body></html>"
+    path = tmp_path / f"release{suffix}"
+    path.write_text(text, encoding="utf-8")
+    doc = read_document(path)
+    assert doc.title == "IOM and USAID Open Youth Centre in Quetzaltenango"
+    assert doc.date == stated
+    assert doc.dateline == "Quetzaltenango"
+    assert "2023" not in doc.text
