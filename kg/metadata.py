@@ -126,7 +126,21 @@ def parse_dateline(paragraph: str) -> str:
     if not m:
         return ""
     place = m.group(1).strip().rstrip(",")
+    place, _ = _dated(place)
     return place if len(place.split()) <= 6 else ""
+
+
+def dateline_date(paragraph: str) -> str:
+    """The date a dateline carries: "Tapachula, 4 May 2022 – …" gives "2022-05-04"; else ""."""
+    m = re.match(rf"^([A-ZÁÉÍÓÚÑ][\w’'.,() ]{{1,60}}?)\s+[{_DASH}]\s+(?=\S)", paragraph)
+    return _dated(m.group(1).strip().rstrip(","))[1] if m else ""
+
+
+def _dated(dateline: str) -> tuple[str, str]:
+    """(place, ISO date) of "Tapachula, 4 May 2022"; (dateline, "") when it ends with no date."""
+    place, comma, rest = dateline.partition(",")
+    stated = bare_date(rest) if comma else ""
+    return (place.strip(), stated) if stated else (dateline, "")
 
 
 def parse_date(text: str) -> str:

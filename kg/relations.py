@@ -128,13 +128,20 @@ def _actor_key(d: _Doc, c: Cand, k: str, ex: "Extractor") -> str | None:
     return None
 
 
+# Between two names of a list: "and", a comma, "as well as", after the first one's acronym: "X (XA) and the Y".
+_LIST_GAP = re.compile(r"(?:\s*\([A-Z][A-Za-z0-9&\-]{1,14}\))?\s*(?:,|and|,\s*and|&|as well as)?\s*(?:the\s+)?")
+
+
 def _list_after(d: _Doc, sent: Span, pos: int, ex: "Extractor", classes=ACTOR + ("Country",)) -> list[str]:
     """Actors in the coordinated list that starts at `pos`: "by IOM, UNHCR and UNDP"."""
     keys: list[str] = []
     cursor = pos
     for c, k in d.within(pos, sent.end):
         gap = d.doc.text[cursor:c.start]
-        if keys and not re.fullmatch(r"\s*(?:,|and|,\s*and|&|as well as)?\s*(?:the\s+)?", gap):
+        if keys and gap.strip() == "(" and d.doc.text[c.end:c.end + 1] == ")":  # the acronym of the one before
+            cursor = c.end + 1
+            continue
+        if keys and not _LIST_GAP.fullmatch(gap):
             break
         # "funded by the Fund, IOM will …": a name followed by a verb opens a new clause.
         if keys and re.match(r"\s+(?!and\b|or\b)[a-z]", d.doc.text[c.end:c.end + 12]):

@@ -184,7 +184,7 @@ _NAMED_PROJECT = re.compile(
     rf"(?<![\w])((?:{CAP})(?:[\s\-]+(?:{CAP}|of|for|the|in|and|to|on|de|del|la|y|at)){{0,14}}?)\s+({_PROJECT_RE}|Project|Programme|Program|Initiative)\b"
 )
 _QUOTED_PROJECT = re.compile(
-    rf"\b(?:{_PROJECT_RE})\b,?\s+(?:called|entitled|titled|named|known as)\s+[\"“]([^\"”]{{4,150}})[\"”]"
+    rf"\b(?:{_PROJECT_RE})\b,?\s+(?:(?:called|entitled|titled|named|known as)\s+)?[\"“]([^\"”]{{4,150}})[\"”]"
     rf"|[\"“]([^\"”]{{4,150}})[\"”](?:\s*\([^)]{{1,60}}\))?,?\s+(?:(?:a|an|the)\s+(?:new\s+)?(?:[\w-]+\s+){{0,2}})?(?:{_PROJECT_RE})\b",
     re.I,
 )

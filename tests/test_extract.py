@@ -364,3 +364,26 @@ def test_support_is_money_only_from_those_who_pay(extractor, tmp_path):
     funders = {s.subject for s in x.statements if s.predicate == "funds"}
     assert "Organization/usaid" in funders
     assert not any("institute" in k for k in funders), funders
+
+
+def test_a_markdown_release_with_a_dated_dateline(extractor, tmp_path):
+    """"**Tapachula, 4 May 2022** –": the dateline is the place and the release's date; "the project "X"" names a
+    project; each body of "in partnership with the A (AA) and the B (BB)" implements it."""
+    from kg.ingest import read_document
+
+    path = tmp_path / "chiapas_training.md"
+    path.write_text(
+        "# Mexico and IOM Train 300 Officials on Migrant Protection in Chiapas\n\n"
+        "**Tapachula, 4 May 2022** – The National Migration Institute (INM) of Mexico and IOM trained 300 officials "
+        "in the state of Chiapas on the protection of migrant children, with financing from the Government of Canada.\n\n"
+        "The training is part of the project \"Safe and Dignified Migration in Southern Mexico\", implemented by IOM in "
+        "partnership with the Mexican Commission for Refugee Assistance (COMAR) and the National System for Integral "
+        "Family Development (DIF).\n", encoding="utf-8")
+    x = extractor.extract(read_document(path))
+    assert (x.document.dateline, x.document.date) == ("Tapachula", "2022-05-04")
+    project = next(e.key for e in x.entities if e.cls == "Project" and e.label == "Safe and Dignified Migration in Southern Mexico")
+    facts = {(s.subject, s.predicate, s.obj) for s in x.statements}
+    assert ("Organization/government-of-canada", "funds", project) in facts
+    assert {k for k, p, o in facts if p == "implements" and o == project} == {
+        "Organization/iom", "Organization/mexican-commission-for-refugee-assistance",
+        "Organization/national-system-for-integral-family-development"}
