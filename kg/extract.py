@@ -355,7 +355,7 @@ def _people(text: str, doc: Document, ents: list[tuple[int, int, str]], ex: Extr
             continue
         s, name = after.start(1), after.group(1)
         gap, words = text[m.end():s], name.split()
-        set_off = gap == ", " and len(words) > 1 and text[after.end(1):after.end(1) + 1] == ","
+        set_off = gap == ", " and len(words) > 1 and text[after.end(1):after.end(1) + 1] in (",", ".")
         if not (len(gap) == 1 and gap.isspace() or set_off):
             continue
         if set_off and (key(name) in ex.gaz.org_index or any(ex.gaz.is_place(w) for w in words)):
@@ -385,9 +385,12 @@ def _model_orgs(ents, text: str, gaz: Gazetteer) -> list[Cand]:
     for start, end, label in ents:
         if label != "ORG":
             continue
-        for s, e in rules.split_coordination(text, start, end, strong=True):  # "The Secretariat of X and the Institute of Y"
+        parts = rules.split_coordination(text, start, end, strong=True)  # "The Secretariat of X and the Institute of Y"
+        for s, e in parts:
             s, e = rules.strip_article(text, s, e)
             name = text[s:e]
+            if len(parts) > 1 and len(name.split()) < 2 and not name.isupper():
+                continue  # "Mission" of "Chief of Mission, Ana Pérez"
             if heads.search(name) and not any(w in _PLACE_WORDS for w in name.split()):
                 out.append(Cand(s, e, "Organization", name, "model:org", 0.6))
     return out

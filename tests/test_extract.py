@@ -387,3 +387,21 @@ def test_a_markdown_release_with_a_dated_dateline(extractor, tmp_path):
     assert {k for k, p, o in facts if p == "implements" and o == project} == {
         "Organization/iom", "Organization/mexican-commission-for-refugee-assistance",
         "Organization/national-system-for-integral-family-development"}
+
+
+def test_a_title_then_a_name_that_ends_the_sentence(extractor, tmp_path):
+    """"said IOM Honduras's Chief of Mission, Daniela Escobar Rivas." gives the whole name (the model may find none
+    of it, or only "Daniela"), her title and her office; "Chief of Mission, …" is no organization "Mission"."""
+    from kg.ingest import read_document
+
+    path = tmp_path / "honduras_quote.txt"
+    path.write_text(
+        "IOM Opens Reception Centre for Returnees in San Pedro Sula\n"
+        "San Pedro Sula – IOM today opened a reception centre for returned migrants.\n"
+        "“Returnees need opportunities in their own communities,” said IOM Honduras's Chief of Mission, "
+        "Daniela Escobar Rivas.\n", encoding="utf-8")
+    x = extractor.extract(read_document(path))
+    facts = {(s.subject, s.predicate, s.obj) for s in x.statements}
+    assert ("Person/daniela-escobar-rivas", "affiliatedWith", "Organization/iom-honduras") in facts
+    assert ("Person/daniela-escobar-rivas", "roleTitle", "Chief of Mission") in facts
+    assert not any(e.label.startswith("Mission") for e in x.entities)
