@@ -229,6 +229,14 @@ def test_department_of_san_salvador_is_not_the_municipality(build_result, extrac
     assert len(keys) == 2
 
 
+def _extract(extractor, path, text: str):
+    """The extraction of `text` written to `path` (its suffix says the format)."""
+    from kg.ingest import read_document
+
+    path.write_text(text, encoding="utf-8")
+    return extractor.extract(read_document(path))
+
+
 DEMONYM_RELEASE = """Countries of the Region Agree on Labour Migration Plan
 San Salvador – IOM, the Guatemalan Ministry of Foreign Affairs and the Costa Rican Government today signed a \
 labour migration plan with the Ministry of Labour and Social Welfare, funded by the Swiss Agency for Development \
@@ -243,11 +251,7 @@ def test_a_countrys_adjective_names_the_country_of_its_bodies(extractor, tmp_pat
     Salvador's; an adjective of two words (Costa Rican) and a body implied by a title (the Mexican Deputy Minister
     of Health) too; a body without one takes the release's country; a name that is not a government body keeps
     its adjective (kg/data/demonyms.csv)."""
-    from kg.ingest import read_document
-
-    path = tmp_path / "regional_plan.txt"
-    path.write_text(DEMONYM_RELEASE, encoding="utf-8")
-    x = extractor.extract(read_document(path))
+    x = _extract(extractor, tmp_path / "regional_plan.txt", DEMONYM_RELEASE)
     orgs = {e.label for e in x.entities if e.cls == "Organization"}
     assert {"Ministry of Foreign Affairs of Guatemala", "Government of Costa Rica", "Vice Ministry of Health of Mexico",
             "Ministry of Women of Peru", "Ministry of Labour and Social Welfare of El Salvador"} <= orgs, orgs
@@ -278,11 +282,7 @@ def test_envoys_and_partners_of_a_release_from_another_country(extractor, tmp_pa
     """A name set off by commas after a title is a person even where the model misses it; an organization's envoy
     belongs to its delegation (not to an organization "European Union to Ecuador"); "implemented together with"
     names implementers."""
-    from kg.ingest import read_document
-
-    path = tmp_path / "ecuador_launch.txt"
-    path.write_text(ENVOY_RELEASE, encoding="utf-8")
-    x = extractor.extract(read_document(path))
+    x = _extract(extractor, tmp_path / "ecuador_launch.txt", ENVOY_RELEASE)
     labels = {e.key: e.label for e in x.entities}
     facts = {(s.subject, s.predicate, s.obj) for s in x.statements}
     assert "Organization/european-union-to-ecuador" not in labels
@@ -312,11 +312,7 @@ def test_a_donation_its_speaker_and_where_it_goes(extractor, tmp_path):
     """"X has donated USD … to IOM": X funds the release's project (IOM, after the verb, does not); "said Name, IOM
     Chief of Mission" is a person even where the model calls the name an organization; a place named before "in the
     departments of" (Japan) is not where the project goes; "in coordination with" names implementers."""
-    from kg.ingest import read_document
-
-    path = tmp_path / "japan_donation.txt"
-    path.write_text(DONATION_RELEASE, encoding="utf-8")
-    x = extractor.extract(read_document(path))
+    x = _extract(extractor, tmp_path / "japan_donation.txt", DONATION_RELEASE)
     facts = {(s.subject, s.predicate, s.obj) for s in x.statements}
     project = next(e.key for e in x.entities if e.cls == "Project")
     assert {k for k, p, o in facts if p == "funds" and o == project} == {"Organization/government-of-japan",
@@ -331,16 +327,11 @@ def test_a_donation_its_speaker_and_where_it_goes(extractor, tmp_path):
 def test_an_acronym_names_the_last_of_two_bodies_before_it(extractor, tmp_path):
     """"The Secretariat of X and the National Institute of Y (INFOP)": INFOP is the institute, and the secretariat
     is a body of its own; a name with " and Development of " inside stays whole."""
-    from kg.ingest import read_document
-
-    path = tmp_path / "labour_mobility.txt"
-    path.write_text(
+    x = _extract(extractor, tmp_path / "labour_mobility.txt", (
         "Honduras Certifies the Skills of Workers Before Departure\n"
         "Tegucigalpa – The Secretariat of Labour and Social Security and the National Institute of Professional "
         "Training (INFOP) have requested support to certify the skills of workers before departure.\n"
-        "The National Council for the Protection and Development of Migrant Workers (CONAPROMI) also took part.\n",
-        encoding="utf-8")
-    x = extractor.extract(read_document(path))
+        "The National Council for the Protection and Development of Migrant Workers (CONAPROMI) also took part.\n"))
     orgs = {e.label: e for e in x.entities if e.cls == "Organization"}
     assert "INFOP" in orgs["National Institute of Professional Training"].alt_labels
     assert "Secretariat of Labour and Social Security of Honduras" in orgs
@@ -352,15 +343,11 @@ def test_an_acronym_names_the_last_of_two_bodies_before_it(extractor, tmp_path):
 def test_support_is_money_only_from_those_who_pay(extractor, tmp_path):
     """"with the support of" a donor agency or a government is funding; "with support from" a national institute
     is not."""
-    from kg.ingest import read_document
-
-    path = tmp_path / "youth_centres.txt"
-    path.write_text(
+    x = _extract(extractor, tmp_path / "youth_centres.txt", (
         "Youth Centres Open in Western Guatemala\n"
         "Quetzaltenango – IOM today launched the Youth Resilience Programme with the support of USAID.\n"
         "The programme will be run by the Municipality of Olintepeque with support from the Guatemalan Institute "
-        "of Migration.\n", encoding="utf-8")
-    x = extractor.extract(read_document(path))
+        "of Migration.\n"))
     funders = {s.subject for s in x.statements if s.predicate == "funds"}
     assert "Organization/usaid" in funders
     assert not any("institute" in k for k in funders), funders
@@ -369,17 +356,13 @@ def test_support_is_money_only_from_those_who_pay(extractor, tmp_path):
 def test_a_markdown_release_with_a_dated_dateline(extractor, tmp_path):
     """"**Tapachula, 4 May 2022** –": the dateline is the place and the release's date; "the project "X"" names a
     project; each body of "in partnership with the A (AA) and the B (BB)" implements it."""
-    from kg.ingest import read_document
-
-    path = tmp_path / "chiapas_training.md"
-    path.write_text(
+    x = _extract(extractor, tmp_path / "chiapas_training.md", (
         "# Mexico and IOM Train 300 Officials on Migrant Protection in Chiapas\n\n"
         "**Tapachula, 4 May 2022** – The National Migration Institute (INM) of Mexico and IOM trained 300 officials "
         "in the state of Chiapas on the protection of migrant children, with financing from the Government of Canada.\n\n"
         "The training is part of the project \"Safe and Dignified Migration in Southern Mexico\", implemented by IOM in "
         "partnership with the Mexican Commission for Refugee Assistance (COMAR) and the National System for Integral "
-        "Family Development (DIF).\n", encoding="utf-8")
-    x = extractor.extract(read_document(path))
+        "Family Development (DIF).\n"))
     assert (x.document.dateline, x.document.date) == ("Tapachula", "2022-05-04")
     project = next(e.key for e in x.entities if e.cls == "Project" and e.label == "Safe and Dignified Migration in Southern Mexico")
     facts = {(s.subject, s.predicate, s.obj) for s in x.statements}
@@ -392,15 +375,11 @@ def test_a_markdown_release_with_a_dated_dateline(extractor, tmp_path):
 def test_a_title_then_a_name_that_ends_the_sentence(extractor, tmp_path):
     """"said IOM Honduras's Chief of Mission, Daniela Escobar Rivas." gives the whole name (the model may find none
     of it, or only "Daniela"), her title and her office; "Chief of Mission, …" is no organization "Mission"."""
-    from kg.ingest import read_document
-
-    path = tmp_path / "honduras_quote.txt"
-    path.write_text(
+    x = _extract(extractor, tmp_path / "honduras_quote.txt", (
         "IOM Opens Reception Centre for Returnees in San Pedro Sula\n"
         "San Pedro Sula – IOM today opened a reception centre for returned migrants.\n"
         "“Returnees need opportunities in their own communities,” said IOM Honduras's Chief of Mission, "
-        "Daniela Escobar Rivas.\n", encoding="utf-8")
-    x = extractor.extract(read_document(path))
+        "Daniela Escobar Rivas.\n"))
     facts = {(s.subject, s.predicate, s.obj) for s in x.statements}
     assert ("Person/daniela-escobar-rivas", "affiliatedWith", "Organization/iom-honduras") in facts
     assert ("Person/daniela-escobar-rivas", "roleTitle", "Chief of Mission") in facts
