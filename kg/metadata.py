@@ -137,10 +137,14 @@ def dateline_date(paragraph: str) -> str:
 
 
 def _dated(dateline: str) -> tuple[str, str]:
-    """(place, ISO date) of "Tapachula, 4 May 2022"; (dateline, "") when it ends with no date."""
-    place, comma, rest = dateline.partition(",")
-    stated = bare_date(rest) if comma else ""
-    return (place.strip(), stated) if stated else (dateline, "")
+    """(place, ISO date) of "Tapachula, 4 May 2022" or "Washington, D.C., May 4, 2022"; (dateline, "") when it
+    ends with no date."""
+    at = dateline.find(",")
+    while at >= 0:
+        if stated := bare_date(dateline[at + 1:]):
+            return dateline[:at].strip(), stated
+        at = dateline.find(",", at + 1)
+    return dateline, ""
 
 
 def parse_date(text: str) -> str:

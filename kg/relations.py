@@ -203,16 +203,14 @@ _MERE_SUPPORT = re.compile(r"(?<!financial )\bsupport\b", re.I)
 
 
 def _gives_money(d: _Doc, key: str, ex) -> bool:
-    """Whether an actor "supporting" a project is one that pays for projects: a named fund, a donor agency, fund or
-    bank, a government, an embassy or delegation."""
+    """Whether "with the support of" an actor can mean its money: a named fund, a known organization (donor
+    agencies, the EU, UN agencies, banks: kg/data/organizations.csv), a government, an embassy or delegation; not
+    a national institute, council or NGO the gazetteer does not know."""
     entity = d.entities.get(key)
-    if entity is None:
+    if entity is None or entity.cls in ("FundingSource", "Country"):
         return True
-    if entity.cls in ("FundingSource", "Country"):
+    if entity.attributes.get("org") in ex.gaz.orgs:
         return True
-    org = ex.gaz.orgs.get(entity.attributes.get("org", ""))
-    if org is not None:
-        return org.kind in _DONOR_KINDS
     return entity.label.startswith(("Government", "Embassy", "Delegation"))
 
 
