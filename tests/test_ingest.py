@@ -455,3 +455,15 @@ def test_a_date_line_under_the_headline_is_the_release_date(tmp_path, suffix, he
     assert doc.date == stated
     assert doc.dateline == "Quetzaltenango"
     assert "2023" not in doc.text
+
+
+@pytest.mark.parametrize("paragraph, place, stated", [
+    ("Tapachula, 4 May 2022 – IOM trained officials.", "Tapachula", "2022-05-04"),
+    ("Washington, D.C., May 4, 2022 – The Department of State said.", "Washington, D.C.", "2022-05-04"),
+    ("Quito, Ecuador, 12 March 2021 — IOM opened a centre.", "Quito, Ecuador", "2021-03-12"),
+    ("Geneva, Switzerland – IOM said.", "Geneva, Switzerland", ""),
+])
+def test_a_dateline_may_carry_the_date(paragraph, place, stated):
+    from kg.metadata import dateline_date, parse_dateline
+
+    assert (parse_dateline(paragraph), dateline_date(paragraph)) == (place, stated)
