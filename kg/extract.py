@@ -345,11 +345,9 @@ def _people(text: str, doc: Document, ents: list[tuple[int, int, str]], ex: Extr
     # ("the Colombian Ambassador, Ana María López, said").
     for m in ex.role_re.finditer(text):
         before = _NAME_BEFORE_ROLE.search(text, max(0, m.start() - 90), m.start())
-        if before:
+        if before and not _not_a_name(before.group(1), ex, strict=True):
             s, name = before.start(1), before.group(1)
-            if not (ex.gaz.is_place(name) or key(name) in ex.gaz.org_index or any(
-                    w in _NOT_NAME_WORDS or w in ex.gaz.acronyms or ex.gaz.is_place(w) for w in name.split())):
-                out.append(Cand(s, s + len(name), "Person", name, "rule:person-role", 0.6))
+            out.append(Cand(s, s + len(name), "Person", name, "rule:person-role", 0.6))
         after = _NAME_AFTER_ROLE.match(text, m.end())
         if not after:
             continue
@@ -358,11 +356,18 @@ def _people(text: str, doc: Document, ents: list[tuple[int, int, str]], ex: Extr
         set_off = gap == ", " and len(words) > 1 and text[after.end(1):after.end(1) + 1] in (",", ".")
         if not (len(gap) == 1 and gap.isspace() or set_off):
             continue
-        if set_off and (key(name) in ex.gaz.org_index or any(ex.gaz.is_place(w) for w in words)):
-            continue  # "the Minister, Santa Ana Mayor…"
-        if not (ex.gaz.is_place(name) or any(w in _NOT_NAME_WORDS or w in ex.gaz.acronyms for w in words)):
+        if not _not_a_name(name, ex, strict=set_off):
             out.append(Cand(s, s + len(name), "Person", name, "rule:person-role", 0.6, {"surname_only": len(words) == 1}))
     return out
+
+
+def _not_a_name(name: str, ex: Extractor, *, strict: bool) -> bool:
+    """A place, or a word that is never part of a person's name (a role word, an acronym); `strict` (a name only
+    punctuation ties to a title): also a known organization or a word that is a place ("Santa Ana Mayor")."""
+    words = name.split()
+    if ex.gaz.is_place(name) or any(w in _NOT_NAME_WORDS or w in ex.gaz.acronyms for w in words):
+        return True
+    return strict and (key(name) in ex.gaz.org_index or any(ex.gaz.is_place(w) for w in words))
 
 
 def _with_first_name(text: str, s: int, name: str, ex: Extractor) -> tuple[int, str]:

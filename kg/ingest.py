@@ -417,8 +417,8 @@ def assemble(lines: list[str], *, title_hint: str, doc_id: str, source: str) -> 
         raise InputError(source, "no usable text (only navigation, markup or a title)")
     contacts = metadata.parse_contacts(contact_lines, is_office, gazetteer.load().is_place) if contact_lines else ()
     contacts = tuple(_locate(c, text, len(text) - len("\n".join(contact_lines))) for c in contacts)
-    date = (metadata.parse_date(facts.get("date", "")) or (metadata.dateline_date(body[0]) if body else "")
-            or metadata.release_date(text))
+    place, dated = metadata.dateline(body[0]) if body else ("", "")
+    date = metadata.parse_date(facts.get("date", "")) or dated or metadata.release_date(text)
     return Document(
         id=doc_id,
         source=source,
@@ -427,7 +427,7 @@ def assemble(lines: list[str], *, title_hint: str, doc_id: str, source: str) -> 
         sentences=split_sentences(text),
         kind="project_page" if len(fields) >= 3 else "news",
         date=date,
-        dateline=metadata.parse_dateline(body[0]) if body else "",
+        dateline=place,
         fields=fields,
         contacts=contacts,
     )

@@ -120,20 +120,22 @@ def parse_unlabelled_fields(lines: list[str], is_country) -> tuple[dict[str, str
     return fields, ["", *rendered, "", *rest]
 
 
+_DATELINE = re.compile(rf"^([A-ZÁÉÍÓÚÑ][\w’'.,() ]{{1,60}}?)\s+[{_DASH}]\s+(?=\S)")
+
+
 def parse_dateline(paragraph: str) -> str:
     """"San Salvador – The Ministry …" gives "San Salvador"; "" if the paragraph has no dateline."""
-    m = re.match(rf"^([A-ZÁÉÍÓÚÑ][\w’'.,() ]{{1,60}}?)\s+[{_DASH}]\s+(?=\S)", paragraph)
+    return dateline(paragraph)[0]
+
+
+def dateline(paragraph: str) -> tuple[str, str]:
+    """(place, ISO date) of a paragraph's dateline: "Tapachula, 4 May 2022 – …" gives ("Tapachula", "2022-05-04"),
+    "San Salvador – …" ("San Salvador", ""); ("", "") if it has none."""
+    m = _DATELINE.match(paragraph)
     if not m:
-        return ""
-    place = m.group(1).strip().rstrip(",")
-    place, _ = _dated(place)
-    return place if len(place.split()) <= 6 else ""
-
-
-def dateline_date(paragraph: str) -> str:
-    """The date a dateline carries: "Tapachula, 4 May 2022 – …" gives "2022-05-04"; else ""."""
-    m = re.match(rf"^([A-ZÁÉÍÓÚÑ][\w’'.,() ]{{1,60}}?)\s+[{_DASH}]\s+(?=\S)", paragraph)
-    return _dated(m.group(1).strip().rstrip(","))[1] if m else ""
+        return "", ""
+    place, stated = _dated(m.group(1).strip().rstrip(","))
+    return place if len(place.split()) <= 6 else "", stated
 
 
 def _dated(dateline: str) -> tuple[str, str]:

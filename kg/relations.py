@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from kg.gazetteer import Place, fold
@@ -176,13 +177,8 @@ def _funds(d: _Doc, sent: Span, add, ex) -> None:
         project = d.project_at(sent, m.start()) or d.only_project()
         if not project:
             continue
-        clause_start = max(sent.start, text.rfind(";", sent.start, m.start()) + 1)
-        for c, k in d.within(clause_start, m.start(), ("Organization", "FundingSource", "Country")):
-            if c.cls == "Country" and not re.search(r"Government|government", text[c.start - 20:c.start]):
-                continue
-            actor = _actor_key(d, c, k, ex)
-            if actor:
-                add(actor, "funds", project, sent, "rule:donated", 0.8)
+        for _, _, actor in _actors_before(d, sent, m.start(), ("Organization", "FundingSource", "Country"), ex):
+            add(actor, "funds", project, sent, "rule:donated", 0.8)
     for c, k in d.within(sent.start, sent.end, ACTOR + ("Country",)):
         before, after = text[max(sent.start, c.start - 12):c.start], text[c.end:min(sent.end, c.end + 20)]
         if _WITH_X_FUNDS.search(before) and _X_FUNDS_AFTER.match(after):
@@ -238,16 +234,23 @@ def _implements(d: _Doc, sent: Span, add, ex) -> None:
         after = [(pc, pk) for pc, pk in d.projects if m.end() <= pc.start < sent.end and pc.start - m.end() < 60]
         if not after:
             continue
-        clause_start = max(sent.start, text.rfind(";", sent.start, m.start()) + 1)
-        for c, k in d.within(clause_start, m.start(), ("Organization", "Country")):
+        for _, k, actor in _actors_before(d, sent, m.start(), ("Organization", "Country"), ex):
             org = ex.gaz.orgs.get(d.entities[k].attributes.get("org", ""))
-            if org and org.kind in _DONOR_KINDS:
-                continue
-            if c.cls == "Country" and not re.search(r"Government|government", text[c.start - 20:c.start]):
-                continue
-            actor = _actor_key(d, c, k, ex)
-            if actor:
+            if not (org and org.kind in _DONOR_KINDS):
                 add(actor, "implements", after[0][1], sent, "rule:launched", 0.7)
+
+
+def _actors_before(d: _Doc, sent: Span, pos: int, classes: tuple[str, ...], ex) -> Iterator[tuple[Cand, str, str]]:
+    """(mention, key, actor key) of the actors of the clause that ends at `pos` (the subject of a verb there): a
+    country only as its government ("the Government of Japan")."""
+    text = d.doc.text
+    clause_start = max(sent.start, text.rfind(";", sent.start, pos) + 1)
+    for c, k in d.within(clause_start, pos, classes):
+        if c.cls == "Country" and not re.search(r"Government|government", text[c.start - 20:c.start]):
+            continue
+        actor = _actor_key(d, c, k, ex)
+        if actor:
+            yield c, k, actor
 
 
 def _benefits(d: _Doc, sent: Span, add) -> None:

@@ -71,8 +71,8 @@ def _is_cap(word: str) -> bool:
     return word[:1].isupper() or (word[:1].isdigit() and len(word) <= 6)
 
 
-_AND = re.compile(r",\s+|\s+and\s+the\s+|\s+and\s+(?=[A-Z][\w]+\s+(?:of|for)\b)")
 _AND_THE = re.compile(r",\s+|\s+and\s+the\s+")
+_AND = re.compile(_AND_THE.pattern + r"|\s+and\s+(?=[A-Z][\w]+\s+(?:of|for)\b)")
 
 
 def split_coordination(text: str, start: int, end: int, *, strong: bool = False) -> list[tuple[int, int]]:
