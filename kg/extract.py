@@ -227,7 +227,10 @@ def _listed_places(text: str, gaz: Gazetteer, cands: list[Cand]) -> list[Cand]:
     known = {(c.start, c.end) for c in cands if c.method == "gazetteer:place"}
     for m in _LIST_INTRO.finditer(text):
         cls = "Municipality" if m.group("muni") else "Department"
-        for s, e in rules.list_spans(text, m.end()):
+        spans = rules.list_spans(text, m.end())
+        if not (m.group("muni") or m.group("dept")).endswith(("s", "ies")):  # "the department of A, Jane Doe, said"
+            spans = spans[:1]
+        for s, e in spans:
             name = text[s:e]
             if (s, e) not in known and not gaz.org_index.get(key(name)):
                 out.append(Cand(s, e, cls, name, "rule:place-list", 0.7, {"new_place": True}))

@@ -230,7 +230,8 @@ def parse_contacts(lines: list[str], is_office, is_place=lambda text: False) -> 
             emails = _EMAIL.findall(chunk)
             rest = _EMAIL.sub("", _PHONE.sub("", chunk))
             rest = re.sub(r"\b(?:E-?mail|Tel|Phone)\b\s*[.:]?", "", rest, flags=re.I)
-            parts = [p.strip(" ,:") for p in re.split(rf"\s[{_DASH}]\s|:|,", rest)]
+            # "Jane Doe, IOM El Salvador", "Jane Doe – IOM El Salvador", "contact Jane Doe at IOM El Salvador"
+            parts = [p.strip(" ,:") for p in re.split(rf"\s[{_DASH}]\s|:|,|\s+at\s+", rest)]
             name = chunk_office = ""
             for part in (p for p in parts if p):
                 if not name and looks_like_name(part) and not is_office(part) and not is_place(part):

@@ -29,7 +29,8 @@ _X_FUNDS_VERB = re.compile(r"^\s+(?:funds|finances|is funding|is financing|will 
 # "X has donated USD 1.2 million to …": the organizations of the clause before the verb fund the project.
 _DONATED = re.compile(r"\b(?:donated|has\s+granted|have\s+granted|contributed)\s+(?:(?:a\s+total\s+of|almost|nearly|over|more\s+than)\s+)?"
                       r"(?:USD|US\$|EUR|€|\$|CAD|CHF|GBP|JPY)\s?\d")
-_IMPLEMENTED_BY = re.compile(r"\b(?:implemented|executed|carried out|run|managed|led|operated|delivered)\s+by\b", re.I)
+_IMPLEMENTED_BY = re.compile(r"\b(?:implemented|executed|carried out|run|managed|led|operated|delivered)\s+"
+                             r"(?:(?:jointly|directly|locally|mainly|mostly|primarily|entirely|largely)\s+)?by\b", re.I)
 _PARTNERSHIP = re.compile(r"\bin\s+(?:partnership|cooperation|collaboration|alliance|coordination)\s+with\b"
                           r"|\b(?:implemented|executed|carried\s+out|run)\s+(?:together|jointly)\s+with\b", re.I)
 _LAUNCH_VERB = re.compile(r"\b(?:launched|presented|inaugurated|unveiled|started|began|kicked off|will implement|implements|is implementing|are implementing|will carry out|is carrying out|are carrying out)\b")
@@ -39,6 +40,12 @@ _BENEFIT = re.compile(
 # Triggers whose places follow them ("benefit returnees in …", "in the departments of …"): a place named before one
 # in the same sentence is someone else's ("The Government of Japan … in the departments of San Miguel").
 _PLACES_AFTER = ("benefit", "beneficiar", "target", "will reach", "in the municipalit", "in the department")
+# "The project … will run for 18 months in A, B and C", "implemented jointly by X and Y in 40 shelters in A and B": the
+# places listed right after an "in" that follows a verb of running the project (see _places_in).
+_RUNS = re.compile(r"\b(?:implemented|executed|carried out|run|runs|will run|operates|will operate|will work|works|"
+                   r"will take place|takes place|will be active|is active)\b", re.I)
+_IN_PLACES = re.compile(r"\bin\s+(?:the\s+)?(?:(?:[a-z]+\s+)?(?:municipalit(?:y|ies)|departments?|states?|provinces?|"
+                        r"districts?|cities|towns)\s+of\s+)?")
 _SUPPORT_TO = re.compile(r"\b(?:technical\s+)?(?:support|assistance|assist|strengthen|help)\s+(?:to\s+)?(?:the\s+)?$", re.I)
 _DONOR_KINDS = {"donor_agency", "donor_government_body", "fund", "bank"}
 
@@ -137,7 +144,10 @@ def _list_after(d: _Doc, sent: Span, pos: int, ex: "Extractor", classes=ACTOR + 
     """Actors in the coordinated list that starts at `pos`: "by IOM, UNHCR and UNDP"."""
     keys: list[str] = []
     cursor = pos
-    for c, k in d.within(pos, sent.end):
+    mentions = d.within(pos, sent.end)
+    for c, k in mentions:
+        if any(o.start <= c.start and c.end <= o.end and (o.end - o.start) > (c.end - c.start) for o, _ in mentions):
+            continue  # inside another name ("El Salvador" of "IOM El Salvador", "U.S." of "U.S. Department of State")
         gap = d.doc.text[cursor:c.start]
         if keys and gap.strip() == "(" and d.doc.text[c.end:c.end + 1] == ")":  # the acronym of the one before
             cursor = c.end + 1
@@ -145,7 +155,8 @@ def _list_after(d: _Doc, sent: Span, pos: int, ex: "Extractor", classes=ACTOR + 
         if keys and not _LIST_GAP.fullmatch(gap):
             break
         # "funded by the Fund, IOM will …": a name followed by a verb opens a new clause.
-        if keys and re.match(r"\s+(?!and\b|or\b)[a-z]", d.doc.text[c.end:c.end + 12]):
+        if keys and re.match(r"\s+(?!(?:and|or|in|with|through|for|at|on|to|from|under|during|since|as)\b)[a-z]",
+                             d.doc.text[c.end:c.end + 12]):
             break
         if not keys and len(gap) > 40:
             break
@@ -266,12 +277,33 @@ def _benefits(d: _Doc, sent: Span, add) -> None:
             if m.group(0).lower().startswith("benefit"):
                 for k in _list_after(d, sent, m.end(), None, classes=("Organization",)):
                     add(project, "benefits", k, sent, "rule:benefit-orgs", 0.7)
+    for m in _RUNS.finditer(text, sent.start, sent.end):
+        project = d.project_at(sent, m.start())
+        if project:
+            for k in _finest(d, [(c, k) for c, k in _places_in(d, sent, m.end())]):
+                add(project, "benefits", k, sent, "rule:runs-in", 0.7)
     for c, k in d.within(sent.start, sent.end, ("Organization",)):
         if _SUPPORT_TO.search(text[max(sent.start, c.start - 40):c.start]) and re.match(
                 r"\s*(?:\(|,|\.|;|$|\s(?:as|in|to|and|through|with|so|which|that|on)\b)", text[c.end:c.end + 8]):
             project = d.project_at(sent, c.start)
             if project:
                 add(project, "benefits", k, sent, "rule:support-to", 0.7)
+
+
+def _places_in(d: _Doc, sent: Span, pos: int) -> list[tuple[Cand, str]]:
+    """The places listed right after each "in" of the sentence from `pos` on: "in A, B and C", "in 40 shelters in A",
+    "in the eastern departments of A and B" (not "from A", not a place further on in the clause)."""
+    text, places = d.doc.text, []
+    for m in _IN_PLACES.finditer(text, pos, sent.end):
+        cursor, run = m.end(), []
+        for c, k in d.within(m.end(), sent.end):
+            if c.cls not in ("Municipality", "Department", "Country") or not (
+                    c.start == cursor or run and _LIST_GAP.fullmatch(text[cursor:c.start])):
+                break
+            run.append((c, k))
+            cursor = c.end
+        places += run
+    return places
 
 
 def _finest(d: _Doc, places: list[tuple[Cand, str]]) -> list[str]:

@@ -15,6 +15,8 @@ from kg.gazetteer import Gazetteer, fold, key
 
 CAP = r"(?:[A-ZÁÉÍÓÚÑÜ][\w’'\-.]*[\w]|[A-Z]|\d+)"
 _CONNECT = {"of", "for", "on", "and", "the", "de", "del", "la", "las", "los", "y", "in", "to", "against", "with", "their", "its", "at", "&"}
+# A number after these is a count ("in 25 shelters", "to 3,000 families"), not part of a name ("Plan for 2030").
+_BEFORE_COUNT = {"in", "to", "with", "at", "against"}
 _WORD = re.compile(r"[\w][\w’'\-.&]*[\w]|[\w&]")
 PROJECT_WORDS = ("project", "programme", "program", "initiative")
 _PROJECT_RE = "|".join(PROJECT_WORDS)
@@ -55,7 +57,7 @@ def name_runs(text: str) -> tuple[tuple[int, int], ...]:
             if gap not in (" ", "-") and not (gap == "’s " or gap == "'s "):
                 break
             w = text[words[k][0] : words[k][1]]
-            if _is_cap(w):
+            if _is_cap(w) and not (w[:1].isdigit() and k > j + 1 and text[words[k - 1][0]:words[k - 1][1]] in _BEFORE_COUNT):
                 j = k
                 k += 1
             elif w in _CONNECT and k + 1 < len(words):

@@ -385,3 +385,36 @@ def test_a_title_then_a_name_that_ends_the_sentence(extractor, tmp_path):
     assert ("Person/daniela-escobar-rivas", "affiliatedWith", "Organization/iom-honduras") in facts
     assert ("Person/daniela-escobar-rivas", "roleTitle", "Chief of Mission") in facts
     assert not any(e.label.startswith("Mission") for e in x.entities)
+
+
+SHELTER_RELEASE = """Families Displaced by Floods in Eastern El Salvador Find Safe Shelter
+San Miguel – IOM, the UN Migration Agency, will provide shelter, hygiene kits and protection to some 9,000 people \
+displaced by floods in eastern El Salvador, through a four-month emergency response funded by the Central Emergency \
+Response Fund (CERF).
+The response is implemented jointly by IOM El Salvador and the Directorate General of Civil Protection in 25 \
+collective shelters in Chirilagua, Jucuarán and Jiquilisco, where the Grande river overflowed.
+The Salvadoran Red Cross coordinator for the department of Usulután, Rosa Elena Mejía, said volunteers will stay in \
+the shelters.
+Many of the families had returned from Mexico in 2021.
+For more information please contact Andrea López at IOM El Salvador, Tel: +503 2521 0500, Email: alopez@iom.int
+"""
+
+
+def test_where_a_response_runs_and_who_runs_it(extractor, tmp_path):
+    """"implemented jointly by A and B in 25 shelters in X, Y and Z": A and B implement (not the country of "IOM El
+    Salvador"), the places right after the "in" benefit (not Mexico, where families came from); a count is not part
+    of a name ("… Civil Protection in 25"); "the department of A, Jane Doe," names one department and a person;
+    "contact Jane Doe at IOM El Salvador" gives her office."""
+    x = _extract(extractor, tmp_path / "shelters.txt", SHELTER_RELEASE)
+    labels = {e.key: e.label for e in x.entities}
+    facts = {(s.subject, s.predicate, s.obj) for s in x.statements}
+    [project] = [k for k in labels if k.startswith("Project/")]
+    directorate = "Organization/directorate-general-of-civil-protection-of-el-salvador"
+    assert labels[directorate] == "Directorate General of Civil Protection of El Salvador"
+    assert {s for s, p, o in facts if p == "implements" and o == project} == {
+        "Organization/iom-el-salvador", directorate, "Organization/iom"}
+    assert {o for s, p, o in facts if p == "benefits" and s == project} == {
+        "Municipality/sv-sm-chirilagua", "Municipality/sv-us-jucuaran", "Municipality/sv-us-jiquilisco"}
+    assert not [k for k in labels if k.startswith("Department/") and "mejia" in k]
+    assert ("Person/rosa-elena-mejia", "affiliatedWith", "Organization/salvadoran-red-cross") in facts
+    assert ("Person/andrea-lopez", "affiliatedWith", "Organization/iom-el-salvador") in facts
