@@ -399,7 +399,11 @@ def _model_orgs(ents, text: str, gaz: Gazetteer) -> list[Cand]:
             name = text[s:e]
             if len(parts) > 1 and len(name.split()) < 2 and not name.isupper():
                 continue  # "Mission" of "Chief of Mission, Ana Pérez"
-            if heads.search(name) and not any(w in _PLACE_WORDS for w in name.split()):
+            head = heads.search(name)
+            role = rules.role_re(gaz).match(name)
+            if role and head and head.start() < role.end():
+                continue  # "Head of Office for Central America": a title
+            if head and not any(w in _PLACE_WORDS for w in name.split()):
                 out.append(Cand(s, e, "Organization", name, "model:org", 0.6))
     return out
 

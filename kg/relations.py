@@ -34,6 +34,12 @@ _IMPLEMENTED_BY = re.compile(r"\b(?:implemented|executed|carried out|run|managed
 _PARTNERSHIP = re.compile(r"\bin\s+(?:partnership|cooperation|collaboration|alliance|coordination)\s+with\b"
                           r"|\b(?:implemented|executed|carried\s+out|run)\s+(?:together|jointly)\s+with\b", re.I)
 _LAUNCH_VERB = re.compile(r"\b(?:launched|presented|inaugurated|unveiled|started|began|kicked off|will implement|implements|is implementing|are implementing|will carry out|is carrying out|are carrying out)\b")
+# "X leads the project together with Y and Z": X (the clause's actors before the verb) and Y, Z run the project named
+# or referred to by "the project".
+_RUNS_THE_PROJECT = re.compile(r"\b(?:leads|will lead|led|runs|will run|manages|will manage|implements|will implement|"
+                               r"is implementing|coordinates|will coordinate|carries out|will carry out|executes|will execute)"
+                               r"\s+(?:the|this)\s+(?:new\s+|pilot\s+)?(?:project|programme|program|initiative|response)\b"
+                               r"(?P<with>\s+(?:together\s+with|jointly\s+with|alongside|with|in\s+(?:partnership|coordination)\s+with))?")
 _BENEFIT = re.compile(
     r"\b(?:benefit(?:s|ed|ing)?|beneficiar(?:y|ies)|target(?:s|ing)?|will reach|take[s]? place|implemented in|carried out in|"
     r"in the municipalit(?:y|ies) of|in the departments? of|facilities being|(?:the|infrastructure|construction|public|these) works)\b", re.I)
@@ -44,7 +50,7 @@ _PLACES_AFTER = ("benefit", "beneficiar", "target", "will reach", "in the munici
 # places listed right after an "in" that follows a verb of running the project (see _places_in).
 _RUNS = re.compile(r"\b(?:implemented|executed|carried out|run|runs|will run|operates|will operate|will work|works|"
                    r"will take place|takes place|will be active|is active)\b", re.I)
-_IN_PLACES = re.compile(r"\bin\s+(?:the\s+)?(?:(?:[a-z]+\s+)?(?:municipalit(?:y|ies)|departments?|states?|provinces?|"
+_IN_PLACES = re.compile(r"\bin\s+(?:the\s+)?(?:(?:[\w’']+\s+)?(?:municipalit(?:y|ies)|departments?|states?|provinces?|"
                         r"districts?|cities|towns)\s+of\s+)?")
 _SUPPORT_TO = re.compile(r"\b(?:technical\s+)?(?:support|assistance|assist|strengthen|help)\s+(?:to\s+)?(?:the\s+)?$", re.I)
 _DONOR_KINDS = {"donor_agency", "donor_government_body", "fund", "bank"}
@@ -137,7 +143,8 @@ def _actor_key(d: _Doc, c: Cand, k: str, ex: "Extractor") -> str | None:
 
 
 # Between two names of a list: "and", a comma, "as well as", after the first one's acronym: "X (XA) and the Y".
-_LIST_GAP = re.compile(r"(?:\s*\([A-Z][A-Za-z0-9&\-]{1,14}\))?\s*(?:,|and|,\s*and|&|as well as)?\s*(?:the\s+)?")
+_LIST_GAP = re.compile(r"(?:\s*\([A-Z][A-Za-z0-9&\-]{1,14}\))?\s*(?:,|and|,?\s*and\s+by|,\s*and|&|as well as|(?:together|jointly|along)\s+with)?"
+                       r"\s*(?:the\s+)?")
 
 
 def _list_after(d: _Doc, sent: Span, pos: int, ex: "Extractor", classes=ACTOR + ("Country",)) -> list[str]:
@@ -155,7 +162,7 @@ def _list_after(d: _Doc, sent: Span, pos: int, ex: "Extractor", classes=ACTOR + 
         if keys and not _LIST_GAP.fullmatch(gap):
             break
         # "funded by the Fund, IOM will …": a name followed by a verb opens a new clause.
-        if keys and re.match(r"\s+(?!(?:and|or|in|with|through|for|at|on|to|from|under|during|since|as)\b)[a-z]",
+        if keys and re.match(r"\s+(?!(?:and|or|of|in|with|through|for|at|on|to|from|under|during|since|as)\b)[a-z]",
                              d.doc.text[c.end:c.end + 12]):
             break
         if not keys and len(gap) > 40:
@@ -240,15 +247,30 @@ def _implements(d: _Doc, sent: Span, add, ex) -> None:
         for c, k in d.within(max(sent.start, pc.start - 40), pc.start, ("Organization",)):
             if re.fullmatch(r"(?:’s|'s)?\s+(?:new\s+)?(?:pilot\s+)?", text[c.end:pc.start]):
                 add(k, "implements", pk, sent, "rule:org-project", 0.8)
+    for m in _RUNS_THE_PROJECT.finditer(text, sent.start, sent.end):
+        project = d.project_at(sent, m.end())
+        if not project:
+            continue
+        actors = [actor for _, k, actor in _actors_before(d, sent, m.start(), ("Organization", "Country"), ex)
+                  if not _is_donor(d, k, ex)]
+        if m.group("with"):
+            actors += _list_after(d, sent, m.end(), ex, classes=("Organization",))
+        for actor in actors:
+            add(actor, "implements", project, sent, "rule:runs-the-project", 0.75)
     # "X and Y launched a project …": the organizations before the verb (donors fund rather than run).
     for m in _LAUNCH_VERB.finditer(text, sent.start, sent.end):
         after = [(pc, pk) for pc, pk in d.projects if m.end() <= pc.start < sent.end and pc.start - m.end() < 60]
         if not after:
             continue
         for _, k, actor in _actors_before(d, sent, m.start(), ("Organization", "Country"), ex):
-            org = ex.gaz.orgs.get(d.entities[k].attributes.get("org", ""))
-            if not (org and org.kind in _DONOR_KINDS):
+            if not _is_donor(d, k, ex):
                 add(actor, "implements", after[0][1], sent, "rule:launched", 0.7)
+
+
+def _is_donor(d: _Doc, key: str, ex) -> bool:
+    """A donor agency, donor government body, fund or bank of the gazetteer: they fund rather than run projects."""
+    org = ex.gaz.orgs.get(d.entities[key].attributes.get("org", ""))
+    return bool(org and org.kind in _DONOR_KINDS)
 
 
 def _actors_before(d: _Doc, sent: Span, pos: int, classes: tuple[str, ...], ex) -> Iterator[tuple[Cand, str, str]]:
@@ -278,7 +300,7 @@ def _benefits(d: _Doc, sent: Span, add) -> None:
                 for k in _list_after(d, sent, m.end(), None, classes=("Organization",)):
                     add(project, "benefits", k, sent, "rule:benefit-orgs", 0.7)
     for m in _RUNS.finditer(text, sent.start, sent.end):
-        project = d.project_at(sent, m.start())
+        project = d.project_at(sent, m.start()) or d.only_project()
         if project:
             for k in _finest(d, [(c, k) for c, k in _places_in(d, sent, m.end())]):
                 add(project, "benefits", k, sent, "rule:runs-in", 0.7)

@@ -98,6 +98,9 @@ def strip_article(text: str, start: int, end: int) -> tuple[int, int]:
 _TO_PLACE = re.compile(r"\s+(?:to|in)\s+")
 
 
+_OF_THE_BODY = re.compile(r"(?<=\w)\s+of\s+the\s+(?=(?:Ministry|Secretariat|Presidency|Office of the President)\b)")
+
+
 def head_orgs(text: str, gaz: Gazetteer) -> list[Cand]:
     """Organizations named by a head word: "Ministry of Foreign Affairs", "National Council for …".
 
@@ -133,6 +136,13 @@ def head_orgs(text: str, gaz: Gazetteer) -> list[Cand]:
                 continue
             ns = s + start
             cls = gaz.org_heads.get(m.group(0), "Organization")
+            # "Vice Ministry for X of the Ministry of Foreign Affairs": two bodies, the second one named after "of the".
+            inner = _OF_THE_BODY.search(name)
+            if inner:
+                tail = name[inner.end():]
+                out.append(Cand(ns + inner.end(), ns + len(name), "Organization", tail, "rule:org-head", 0.8,
+                                {"head": tail.split()[0]}))
+                name = name[:inner.start()]
             out.append(Cand(ns, ns + len(name), cls, name, "rule:org-head", 0.8, {"head": m.group(0)}))
     return out
 
@@ -187,7 +197,8 @@ _NAMED_PROJECT = re.compile(
 )
 _QUOTED_PROJECT = re.compile(
     rf"\b(?:{_PROJECT_RE})\b,?\s+(?:(?:called|entitled|titled|named|known as)\s+)?[\"“]([^\"”]{{4,150}})[\"”]"
-    rf"|[\"“]([^\"”]{{4,150}})[\"”](?:\s*\([^)]{{1,60}}\))?,?\s+(?:(?:a|an|the)\s+(?:new\s+)?(?:[\w-]+\s+){{0,2}})?(?:{_PROJECT_RE})\b",
+    rf"|[\"“]([^\"”]{{4,150}})[\"”](?:\s*\([^)]{{1,60}}\))?,?\s+"
+    rf"(?:(?:a|an|the|(?:[A-Z][\w\-]*\s+){{0,3}}[A-Z][\w\-]*(?:’s|'s))\s+(?:new\s+)?(?:[\w-]+\s+){{0,2}})?(?:{_PROJECT_RE})\b",
     re.I,
 )
 _ROLE_AFTER = re.compile(r"\s+(?:coordinator|officer|manager|director|assistant|staff|team|site|area|document|"
@@ -251,8 +262,8 @@ def unnamed_projects(text: str) -> list[Cand]:
         if _ROLE_AFTER.match(text, m.end(1)):
             continue  # "a project coordinator"
         core = m.group(1)
-        if re.search(r"\b(?:funded|financed|supported)\b", core):
-            continue
+        if re.search(r"(?<![A-Z]-)\b(?:funded|financed|supported)\b", core):
+            continue  # "a government-funded programme" is someone else's; "an ECHO-funded project" is the release's
         clause = m.group("clause") or ""
         cut = _CLAUSE_END.search(clause)
         clause = clause[: cut.start()] if cut else clause

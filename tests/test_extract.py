@@ -418,3 +418,39 @@ def test_where_a_response_runs_and_who_runs_it(extractor, tmp_path):
     assert not [k for k in labels if k.startswith("Department/") and "mejia" in k]
     assert ("Person/rosa-elena-mejia", "affiliatedWith", "Organization/salvadoran-red-cross") in facts
     assert ("Person/andrea-lopez", "affiliatedWith", "Organization/iom-el-salvador") in facts
+
+
+DROUGHT_RELEASE = """Farming Families in Southern Honduras Prepare for Drought
+Choluteca – A KOICA-funded project led by IOM Honduras will help 3,000 farming families in the southern departments \
+of Choluteca and Valle prepare for drought, IOM, the UN Migration Agency, announced today.
+The project will be implemented by IOM Honduras together with the Vice Ministry for Risk Management of the Secretariat \
+of Infrastructure.
+IOM Honduras leads the project together with the Honduran Red Cross and the Municipality of Marcovia.
+Mobile teams will work in Marcovia and San Lorenzo, in the Honduran department of Valle; and in Langue.
+KOICA’s Head of Office for Central America, Min-jun Park, said the region is among the most exposed to drought.
+"""
+
+
+def test_a_donor_funded_project_who_leads_it_and_where_its_teams_work(extractor, tmp_path):
+    """"A KOICA-funded project led by X" is the release's project, KOICA funds it; "X leads the project together
+    with Y and Z" and "implemented by X together with Y" name implementers; "a Vice Ministry … of the Secretariat of
+    …" is two bodies; the places of "teams will work in A and B, in the Honduran department of C; and in D" benefit
+    the only project of the document; "“Name” (…), X's new programme" names a project; "Head of Office for …" is a
+    title, not an organization."""
+    x = _extract(extractor, tmp_path / "drought.txt", DROUGHT_RELEASE)
+    labels = {e.key: e.label for e in x.entities}
+    facts = {(s.subject, s.predicate, s.obj) for s in x.statements}
+    [project] = [k for k in labels if k.startswith("Project/")]
+    assert ("Organization/koica", "funds", project) in facts
+    vice = "Organization/vice-ministry-for-risk-management-of-honduras"
+    assert labels[vice] == "Vice Ministry for Risk Management of Honduras", labels
+    assert labels["Organization/secretariat-of-infrastructure-of-honduras"] == "Secretariat of Infrastructure of Honduras"
+    assert {s for s, p, o in facts if p == "implements" and o == project} >= {
+        "Organization/iom-honduras", vice, "Organization/honduran-red-cross", "Organization/municipality-of-marcovia"}
+    benefits = {o for s, p, o in facts if p == "benefits" and s == project}
+    assert {"Municipality/hn-ch-marcovia", "Municipality/hn-va-san-lorenzo", "Municipality/hn-va-langue"} <= benefits
+    assert not [label for label in labels.values() if label.startswith("Head of Office")]
+
+    named = _extract(extractor, tmp_path / "named.txt", "IOM Presents a Programme for Returned Youth\nTegucigalpa – IOM "
+                     "presented “Manos Unidas” (Joined Hands), IOM Honduras’s new programme for returned youth, today.\n")
+    assert [e.label for e in named.entities if e.cls == "Project"] == ["Manos Unidas"]
