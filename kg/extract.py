@@ -342,6 +342,9 @@ def _people(text: str, doc: Document, ents: list[tuple[int, int, str]], ex: Extr
             continue
         if ex.gaz.is_place(name) or key(name) in ex.gaz.org_index or name.isupper():
             continue
+        if len(words) == 1 and re.search(r"\b(?:for|of)\s+$", text[max(0, s - 5):s]) and \
+                ex.role_re.search(text, max(0, s - 60), s):
+            continue  # "the Vice Minister for Diaspora and …": the title's subject, not a person
         s, name = _with_first_name(text, s, name, ex)
         out.append(Cand(s, e, "Person", name, "model:person", 0.7 if len(name.split()) > 1 else 0.5))
     # Names right after a role title that the model missed: "Ambassador Manes", and a whole name set off by commas
@@ -361,7 +364,44 @@ def _people(text: str, doc: Document, ents: list[tuple[int, int, str]], ex: Extr
             continue
         if not _not_a_name(name, ex, strict=set_off):
             out.append(Cand(s, s + len(name), "Person", name, "rule:person-role", 0.6, {"surname_only": len(words) == 1}))
+    for m in ex.role_re.finditer(text):
+        found = _name_after_complement(text, m.end(), ex)
+        if found:
+            out.append(Cand(found[0], found[0] + len(found[1]), "Person", found[1], "rule:person-role", 0.6))
+    for m in _NAME_AGE.finditer(text):
+        if not _not_a_name(m.group(1), ex, strict=True):
+            out.append(Cand(m.start(1), m.end(1), "Person", m.group(1), "rule:person-age", 0.6))
     return out
+
+
+_NAME = r"[A-ZÁÉÍÓÚÑ][\w’'\-]+(?:\s+(?:(?:de|del|la|y|van|von|da|dos)\s+)?[A-ZÁÉÍÓÚÑ][\w’'\-]+)"
+# After a title and what it is the title of: "the Mayor of Siguatepeque, Nelson Alvarado Cerrato, said", "the Vice
+# Minister for Diaspora and Human Mobility, Carmen Elena Alas Portillo."
+_COMPLEMENT_THEN_NAME = re.compile(
+    r"\s+(?:of|for|in|at|to)\s+(?:the\s+)?(?:[A-ZÁÉÍÓÚÑ][\w’'\-.]*|&)(?:\s+(?:[A-ZÁÉÍÓÚÑ][\w’'\-.]*|of|for|and|the|de|del|"
+    rf"la|y|in|on|&)){{0,10}},\s+({_NAME}{{1,4}})(?=\s*[,.]|\s+(?:said|says|added|explained|noted|stated)\b)")
+# A title, "in"/"for" a place, then the name: "said IOM Chief of Mission in El Salvador Elena Cárcamo Duarte."
+_PLACE_THEN_NAME = re.compile(rf"\s+(?:in|for)\s+((?:[A-ZÁÉÍÓÚÑ][\w’'\-]+\s+){{2,8}}?[A-ZÁÉÍÓÚÑ][\w’'\-]+)"
+                              r"(?=\s*[,.]|\s+(?:said|says|added|explained|noted|stated)\b)")
+# "Wilfredo Chicas, 34, returned …": a name with an age set off by commas.
+_NAME_AGE = re.compile(rf"(?<![\w’'\-])({_NAME}{{1,3}}),\s+(?:aged\s+)?\d{{1,2}},")
+
+
+def _name_after_complement(text: str, pos: int, ex: Extractor) -> tuple[int, str] | None:
+    """(start, name) of a person named after a title's complement at `pos` (see the two patterns above)."""
+    m = _COMPLEMENT_THEN_NAME.match(text, pos)
+    if m and not _not_a_name(m.group(1), ex, strict=True):
+        return m.start(1), m.group(1)
+    m = _PLACE_THEN_NAME.match(text, pos)
+    if m:
+        words = [(w.start(), w.group(0)) for w in re.finditer(r"\S+", m.group(1))]
+        for k in range(len(words) - 2, 0, -1):  # the longest place first, then a name of two to four words
+            if ex.gaz.is_place(" ".join(w for _, w in words[:k])) and 2 <= len(words) - k <= 4:
+                start = m.start(1) + words[k][0]
+                if not _not_a_name(text[start:m.end(1)], ex, strict=True):
+                    return start, text[start:m.end(1)]
+                break
+    return None
 
 
 def _not_a_name(name: str, ex: Extractor, *, strict: bool) -> bool:
@@ -499,6 +539,13 @@ def _resolve_overlaps(cands: list[Cand]) -> list[Cand]:
             if inside and (other.method not in _NEST_OK or (c.cls == "Person" and " " in c.label)) \
                     and other.method != "fields:title":
                 rank[id(c)] = max(rank[id(c)], PRIORITY.get(other.method, 0) + 1)
+    # A known organization's whole name beats a rule's reading of the same words ("UN Refugee Agency" is UNHCR).
+    same_span: dict[tuple[int, int], int] = {}
+    for c in cands:
+        same_span[(c.start, c.end)] = max(same_span.get((c.start, c.end), 0), rank[id(c)])
+    for c in cands:
+        if c.method == "gazetteer:org":
+            rank[id(c)] = max(rank[id(c)], same_span[(c.start, c.end)] + 1)
     ranked = sorted(cands, key=lambda c: (-rank[id(c)], -(c.end - c.start), c.start, c.label))
     accepted: list[Cand] = []
     kept: list[tuple[int, int]] = []  # (start, index in accepted), sorted

@@ -20,17 +20,21 @@ _ANAPHOR = re.compile(r"\b(?:the|this|that|its|our)\s+(?:new\s+|pilot\s+|\w+-(?:
 _FUNDED_BY = re.compile(r"\b(?:co-)?(?:financed|funded|sponsored|financially supported|paid for|made possible)\s+(?:thanks\s+to\s+|by|through)\b", re.I)
 _FUNDS_FROM = re.compile(
     r"\b(?:with\s+(?:the\s+)?(?:funds|funding|financing|financial support|support|a grant|a contribution|contributions)\s+(?:from|of)"
-    r"|thanks\s+to\s+(?:the\s+)?(?:financial\s+)?(?:support|funding|contributions?|generosity)\s+(?:of|from)"
+    r"|thanks\s+to\s+(?:the\s+|an?\s+)?(?:financial\s+|generous\s+)?(?:support|funding|contributions?|generosity|donations?|grants?)\s+(?:of|from)"
     r"|(?:contributions?|donations?|grants?)\s+from|funded\s+through)\b", re.I)
 _WITH_X_FUNDS = re.compile(r"\bwith\s+(?:the\s+)?$")
 _X_FUNDS_AFTER = re.compile(r"^\s+(?:funds|funding|financing|resources|grants?)\b")
 _X_FUNDED = re.compile(r"^-(?:funded|financed|sponsored)\b")
 _X_FUNDS_VERB = re.compile(r"^\s+(?:funds|finances|is funding|is financing|will fund|will finance|has funded|has financed|funded|financed|sponsors|sponsored)\b")
 # "X has donated USD 1.2 million to …": the organizations of the clause before the verb fund the project.
-_DONATED = re.compile(r"\b(?:donated|has\s+granted|have\s+granted|contributed)\s+(?:(?:a\s+total\s+of|almost|nearly|over|more\s+than)\s+)?"
+_DONATED = re.compile(r"\b(?:donated|has\s+granted|have\s+granted|contributed|(?P<gave>provided|has\s+provided|allocated|"
+                      r"has\s+allocated|committed|has\s+committed|pledged|awarded|approved))\s+(?:(?:a\s+total\s+of|almost|nearly|over|more\s+than)\s+)?"
                       r"(?:USD|US\$|EUR|€|\$|CAD|CHF|GBP|JPY)\s?\d")
 _IMPLEMENTED_BY = re.compile(r"\b(?:implemented|executed|carried out|run|managed|led|operated|delivered)\s+"
                              r"(?:(?:jointly|directly|locally|mainly|mostly|primarily|entirely|largely)\s+)?by\b", re.I)
+# "The project builds on a 2022 assessment carried out by UNICEF": the work done by them is not the project.
+_OTHER_WORK = re.compile(r"\b(?:assessments?|study|studies|surveys?|evaluations?|analys[ie]s|reports?|census|research|"
+                         r"mapping|diagnos[ie]s|diagnostics?)\b[^,;]*$", re.I)
 _PARTNERSHIP = re.compile(r"\bin\s+(?:partnership|cooperation|collaboration|alliance|coordination)\s+with\b"
                           r"|\b(?:implemented|executed|carried\s+out|run)\s+(?:together|jointly)\s+with\b", re.I)
 _LAUNCH_VERB = re.compile(r"\b(?:launched|presented|inaugurated|unveiled|started|began|kicked off|will implement|implements|is implementing|are implementing|will carry out|is carrying out|are carrying out)\b")
@@ -196,7 +200,8 @@ def _funds(d: _Doc, sent: Span, add, ex) -> None:
         if not project:
             continue
         for _, _, actor in _actors_before(d, sent, m.start(), ("Organization", "FundingSource", "Country"), ex):
-            add(actor, "funds", project, sent, "rule:donated", 0.8)
+            if not m.group("gave") or _pays(d, actor, ex):  # "IOM provided USD 100 to each family": not a donor
+                add(actor, "funds", project, sent, "rule:donated", 0.8)
     for c, k in d.within(sent.start, sent.end, ACTOR + ("Country",)):
         before, after = text[max(sent.start, c.start - 12):c.start], text[c.end:min(sent.end, c.end + 20)]
         if _WITH_X_FUNDS.search(before) and _X_FUNDS_AFTER.match(after):
@@ -228,11 +233,23 @@ def _gives_money(d: _Doc, key: str, ex) -> bool:
     return entity.label.startswith(("Government", "Embassy", "Delegation"))
 
 
+def _pays(d: _Doc, key: str, ex) -> bool:
+    """Whether an actor that "provided USD …" paid for the project: a fund, a donor or regional body of the gazetteer,
+    a government, an embassy or delegation (IOM or a UN agency providing money passes it on to the people it helps)."""
+    entity = d.entities.get(key)
+    if entity is None or entity.cls == "FundingSource":
+        return entity is not None
+    org = ex.gaz.orgs.get(entity.attributes.get("org", ""))
+    if org:
+        return org.kind in _DONOR_KINDS or org.kind == "regional"
+    return entity.label.startswith(("Government", "Embassy", "Delegation"))
+
+
 def _implements(d: _Doc, sent: Span, add, ex) -> None:
     text = d.doc.text
     for m in _IMPLEMENTED_BY.finditer(text, sent.start, sent.end):
         project = d.project_at(sent, m.start())
-        if project:
+        if project and not _OTHER_WORK.search(text, max(sent.start, m.start() - 80), m.start()):
             for actor in _list_after(d, sent, m.end(), ex, classes=("Organization", "Country")):
                 add(actor, "implements", project, sent, "rule:implemented-by", 0.85)
     for m in _PARTNERSHIP.finditer(text, sent.start, sent.end):

@@ -14,7 +14,7 @@ from functools import lru_cache
 from kg.gazetteer import Gazetteer, fold, key
 
 CAP = r"(?:[A-ZÁÉÍÓÚÑÜ][\w’'\-.]*[\w]|[A-Z]|\d+)"
-_CONNECT = {"of", "for", "on", "and", "the", "de", "del", "la", "las", "los", "y", "in", "to", "against", "with", "their", "its", "at", "&"}
+_CONNECT = {"of", "for", "on", "and", "the", "de", "del", "la", "las", "los", "y", "in", "to", "against", "with", "their", "its", "at", "by", "&"}
 # A number after these is a count ("in 25 shelters", "to 3,000 families"), not part of a name ("Plan for 2030").
 _BEFORE_COUNT = {"in", "to", "with", "at", "against"}
 _WORD = re.compile(r"[\w][\w’'\-.&]*[\w]|[\w&]")
@@ -91,7 +91,9 @@ def split_coordination(text: str, start: int, end: int, *, strong: bool = False)
 
 
 def strip_article(text: str, start: int, end: int) -> tuple[int, int]:
-    m = re.match(r"(?:the|The|a|A|an|An)\s+", text[start:end])
+    """The span without a leading article, or a sentence's opening words ("According to the", "Thanks to")."""
+    m = re.match(r"(?:(?:According|Thanks|Due|Prior|Further)\s+to\s+)?(?:the|The|a|A|an|An)\s+|(?:According|Thanks)\s+to\s+",
+                 text[start:end])
     return (start + m.end(), end) if m else (start, end)
 
 

@@ -1,8 +1,8 @@
 """Extraction quality on the hand-annotated documents must not slide back.
 
 The floors sit a little below the figures measured when they were set (`kg eval` prints them):
-samples entity F1 0.959, relation F1 0.926; the 19 written documents 0.923 and 0.710 (the 13 written first: 0.924
-and 0.805; e14-e19, added later and scored before any rule was changed for them: 0.920 and 0.549).
+samples entity F1 0.959, relation F1 0.926; the 19 written documents 0.945 and 0.832 (e14-e19, added later, scored
+0.920 and 0.549 before any rule was changed for them).
 """
 
 from pathlib import Path
@@ -15,7 +15,7 @@ from kg.settings import SAMPLE_CORPUS
 ROOT = Path(__file__).resolve().parent.parent
 FLOORS = {
     "samples": (0.94, 0.90),
-    "eval": (0.88, 0.68),
+    "eval": (0.92, 0.80),
 }
 
 
