@@ -103,12 +103,32 @@ def extract_with(doc: Document, ents: list[tuple[int, int, str]], ex: Extractor)
         acr = re.search(r"\(([A-Z0-9\-]{2,15})\)\s*$", doc.title)
         cands.append(Cand(0, len(doc.title), "Project", label, "fields:title", 1.0,
                           {"acronym": acr.group(1) if acr else ""}))
+    if not any(c.cls == "Project" for c in cands):
+        cands += _referred_project(text, len(doc.title))
+    # The model reads a project's or a body's name as a person where it stands alone ("Cosecha Propia will …").
+    named = {key(c.label) for c in cands if c.cls in ("Project", "Organization", "FundingSource")}
+    cands = [c for c in cands if not (c.method == "model:person" and key(c.label) in named)]
     cands = [_shorten(_qualify(c, text, country, gaz), text) for c in cands if not _ignored(c, doc)]
     accepted = _name_previous(_resolve_overlaps(cands))
     entities, by_span = _entities(doc, accepted, gaz)
     statements = relations.find(doc, accepted, by_span, entities, ex, country)
     return Extraction(document=doc, entities=tuple(sorted(entities.values(), key=lambda e: e.key)),
                       statements=tuple(statements), figures=_figures(doc, accepted, by_span, entities))
+
+
+_THE_PROJECT = re.compile(r"\b(?:the|The|this|This)\s+((?:(?:new|pilot|joint|regional|(?:one|two|three|four|five|six|\d+)"
+                          r"[\s-](?:year|month))\s+)*(?:project|programme|program|initiative))\b(?!\s+(?:coordinator|officer|"
+                          r"manager|director|team|staff|site|area|cycle|document|proposal)\b)")
+
+
+def _referred_project(text: str, body: int) -> list[Cand]:
+    """A project the release only refers to ("The one-year project will be carried out in …") when it names or
+    introduces none: the first such reference after the headline stands for it (its headline becomes an alias)."""
+    m = _THE_PROJECT.search(text, body)
+    if not m:
+        return []
+    label = m.group(1)[0].upper() + m.group(1)[1:]
+    return [Cand(m.start(1), m.end(1), "Project", label, "rule:project-unnamed", 0.6, {"unnamed": True})]
 
 
 def _figures(doc: Document, accepted: list[Cand], by_span: dict, entities: dict) -> tuple:
@@ -205,8 +225,8 @@ def _context_class(text: str, start: int, end: int, classes: set[str], previous_
             return "Department"
         if previous_cls == "Department" and re.fullmatch(r"\s*(?:and|,|, and)\s*", between):
             return "Department"  # "the department of San Salvador … and La Libertad"
-        if previous_cls == "Municipality" and re.fullmatch(r",?\s+in\s+", between):
-            return "Department"  # "Quezaltepeque, in La Libertad"
+        if previous_cls == "Municipality" and re.fullmatch(r",?\s+in\s+", between) and "Country" not in classes:
+            return "Department"  # "Quezaltepeque, in La Libertad" (but "Esquipulas, in Guatemala" is the country)
     if "Municipality" in classes:
         if _MUNI_BEFORE.search(before):
             return "Municipality"
@@ -342,6 +362,8 @@ def _people(text: str, doc: Document, ents: list[tuple[int, int, str]], ex: Extr
             continue
         if ex.gaz.is_place(name) or key(name) in ex.gaz.org_index or name.isupper():
             continue
+        if "," in name:
+            continue  # "San Miguel, Usulután": a list the model read as a name
         if len(words) == 1 and re.search(r"\b(?:for|of)\s+$", text[max(0, s - 5):s]) and \
                 ex.role_re.search(text, max(0, s - 60), s):
             continue  # "the Vice Minister for Diaspora and …": the title's subject, not a person

@@ -19,13 +19,14 @@ ACTOR = ("Organization", "FundingSource")
 _ANAPHOR = re.compile(r"\b(?:the|this|that|its|our)\s+(?:new\s+|pilot\s+|\w+-(?:year|month)\s+)?(project|programme|program|initiative|component|work plan|pilot|response)\b|^(It)\s", re.I)
 _FUNDED_BY = re.compile(r"\b(?:co-)?(?:financed|funded|sponsored|financially supported|paid for|made possible)\s+(?:thanks\s+to\s+|by|through)\b", re.I)
 _FUNDS_FROM = re.compile(
-    r"\b(?:with\s+(?:the\s+)?(?:funds|funding|financing|financial support|support|a grant|a contribution|contributions)\s+(?:from|of)"
+    r"\b(?:with\s+(?:the\s+)?(?:funds|funding|financing|financial support|support|resources|a grant|a contribution|contributions)\s+(?:from|of)"
+    r"|(?:supported|made possible|financed|funded)\s+(?:by|through)\s+(?:a|an)\s+(?:grant|contribution|donation)\s+(?:from|of)"
     r"|thanks\s+to\s+(?:the\s+|an?\s+)?(?:financial\s+|generous\s+)?(?:support|funding|contributions?|generosity|donations?|grants?)\s+(?:of|from)"
     r"|(?:contributions?|donations?|grants?)\s+from|funded\s+through)\b", re.I)
 _WITH_X_FUNDS = re.compile(r"\bwith\s+(?:the\s+)?$")
-_X_FUNDS_AFTER = re.compile(r"^\s+(?:funds|funding|financing|resources|grants?)\b")
+_X_FUNDS_AFTER = re.compile(r"^(?:\s*\([A-Z][\w/&\-]{1,14}\))?\s+(?:funds|funding|financing|resources|grants?)\b")
 _X_FUNDED = re.compile(r"^-(?:funded|financed|sponsored)\b")
-_X_FUNDS_VERB = re.compile(r"^\s+(?:funds|finances|is funding|is financing|will fund|will finance|has funded|has financed|funded|financed|sponsors|sponsored)\b")
+_X_FUNDS_VERB = re.compile(r"^(?:\s*\([A-Z][\w/&\-]{1,14}\))?\s+(?:funds|finances|is funding|is financing|will fund|will finance|has funded|has financed|funded|financed|sponsors|sponsored)\b")
 # "X has donated USD 1.2 million to …": the organizations of the clause before the verb fund the project.
 _DONATED = re.compile(r"\b(?:donated|has\s+granted|have\s+granted|contributed|(?P<gave>provided|has\s+provided|allocated|"
                       r"has\s+allocated|committed|has\s+committed|pledged|awarded|approved))\s+(?:(?:a\s+total\s+of|almost|nearly|over|more\s+than)\s+)?"
@@ -36,6 +37,7 @@ _IMPLEMENTED_BY = re.compile(r"\b(?:implemented|executed|carried out|run|managed
 _OTHER_WORK = re.compile(r"\b(?:assessments?|study|studies|surveys?|evaluations?|analys[ie]s|reports?|census|research|"
                          r"mapping|diagnos[ie]s|diagnostics?)\b[^,;]*$", re.I)
 _PARTNERSHIP = re.compile(r"\bin\s+(?:partnership|cooperation|collaboration|alliance|coordination)\s+with\b"
+                          r"|\bunder\s+the\s+(?:leadership|coordination)\s+of\b"
                           r"|\b(?:implemented|executed|carried\s+out|run)\s+(?:together|jointly)\s+with\b", re.I)
 _LAUNCH_VERB = re.compile(r"\b(?:launched|presented|inaugurated|unveiled|started|began|kicked off|will implement|implements|is implementing|are implementing|will carry out|is carrying out|are carrying out)\b")
 # "X leads the project together with Y and Z": X (the clause's actors before the verb) and Y, Z run the project named
@@ -46,15 +48,18 @@ _RUNS_THE_PROJECT = re.compile(r"\b(?:leads|will lead|led|runs|will run|manages|
                                r"(?P<with>\s+(?:together\s+with|jointly\s+with|alongside|with|in\s+(?:partnership|coordination)\s+with))?")
 _BENEFIT = re.compile(
     r"\b(?:benefit(?:s|ed|ing)?|beneficiar(?:y|ies)|target(?:s|ing)?|will reach|take[s]? place|implemented in|carried out in|"
-    r"in the municipalit(?:y|ies) of|in the departments? of|facilities being|(?:the|infrastructure|construction|public|these) works)\b", re.I)
+    r"facilities being|(?:the|infrastructure|construction|public|these) works)\b", re.I)
 # Triggers whose places follow them ("benefit returnees in …", "in the departments of …"): a place named before one
 # in the same sentence is someone else's ("The Government of Japan … in the departments of San Miguel").
-_PLACES_AFTER = ("benefit", "beneficiar", "target", "will reach", "in the municipalit", "in the department")
+_PLACES_AFTER = ("benefit", "beneficiar", "target", "will reach")
+# "in the (eastern) municipalities of A, B and C": the places listed right after (not one further on in the sentence).
+_IN_AREAS = re.compile(r"\b(?:in|covers|will cover|covering|spanning)\s+the\s+(?:[\w’']+\s+)?(?:municipalit(?:y|ies)|districts?|departments?|"
+                       r"provinces?|states?)\s+of\b")
 # "The project … will run for 18 months in A, B and C", "implemented jointly by X and Y in 40 shelters in A and B": the
 # places listed right after an "in" that follows a verb of running the project (see _places_in).
-_RUNS = re.compile(r"\b(?:implemented|executed|carried out|run|runs|will run|operates|will operate|will work|works|"
+_RUNS = re.compile(r"\b(?:implemented|executed|carried out|run|runs|will run|operates|will operate|will work|works|rolled out|"
                    r"will take place|takes place|will be active|is active)\b", re.I)
-_IN_PLACES = re.compile(r"\bin\s+(?:the\s+)?(?:(?:[\w’']+\s+)?(?:municipalit(?:y|ies)|departments?|states?|provinces?|"
+_IN_PLACES = re.compile(r"\b(?:in|across|throughout|through|covers|will cover|covering|spanning)\s+(?:the\s+)?(?:(?:[\w’']+\s+)?(?:municipalit(?:y|ies)|departments?|states?|provinces?|"
                         r"districts?|cities|towns)\s+of\s+)?")
 _SUPPORT_TO = re.compile(r"\b(?:technical\s+)?(?:support|assistance|assist|strengthen|help)\s+(?:to\s+)?(?:the\s+)?$", re.I)
 _DONOR_KINDS = {"donor_agency", "donor_government_body", "fund", "bank"}
@@ -147,7 +152,8 @@ def _actor_key(d: _Doc, c: Cand, k: str, ex: "Extractor") -> str | None:
 
 
 # Between two names of a list: "and", a comma, "as well as", after the first one's acronym: "X (XA) and the Y".
-_LIST_GAP = re.compile(r"(?:\s*\([A-Z][A-Za-z0-9&\-]{1,14}\))?\s*(?:,|and|,?\s*and\s+by|,\s*and|&|as well as|(?:together|jointly|along)\s+with)?"
+_LIST_GAP = re.compile(r"(?:\s*\([A-Z][A-Za-z0-9&\-]{1,14}\))?\s*(?:,|and|,?\s*and\s+by|,\s*and|&|as well as|(?:together|jointly|along)\s+with|"
+                       r",?\s*through\s+(?:its|their)\s+(?:[a-z]+\s+)?(?:agency|ministry|embassy|office|delegation),?)?"
                        r"\s*(?:the\s+)?")
 
 
@@ -203,7 +209,7 @@ def _funds(d: _Doc, sent: Span, add, ex) -> None:
             if not m.group("gave") or _pays(d, actor, ex):  # "IOM provided USD 100 to each family": not a donor
                 add(actor, "funds", project, sent, "rule:donated", 0.8)
     for c, k in d.within(sent.start, sent.end, ACTOR + ("Country",)):
-        before, after = text[max(sent.start, c.start - 12):c.start], text[c.end:min(sent.end, c.end + 20)]
+        before, after = text[max(sent.start, c.start - 12):c.start], text[c.end:min(sent.end, c.end + 40)]
         if _WITH_X_FUNDS.search(before) and _X_FUNDS_AFTER.match(after):
             method = "rule:with-x-funds"
         elif _X_FUNDED.match(after) or _X_FUNDS_VERB.match(after):
@@ -316,6 +322,11 @@ def _benefits(d: _Doc, sent: Span, add) -> None:
             if m.group(0).lower().startswith("benefit"):
                 for k in _list_after(d, sent, m.end(), None, classes=("Organization",)):
                     add(project, "benefits", k, sent, "rule:benefit-orgs", 0.7)
+    for m in _IN_AREAS.finditer(text, sent.start, sent.end):
+        project = d.project_at(sent, m.start()) or d.main_project
+        if project:
+            for k in _finest(d, _places_in(d, sent, m.start(), first=True)):
+                add(project, "benefits", k, sent, "rule:benefit-places", 0.75)
     for m in _RUNS.finditer(text, sent.start, sent.end):
         project = d.project_at(sent, m.start()) or d.only_project()
         if project:
@@ -329,9 +340,10 @@ def _benefits(d: _Doc, sent: Span, add) -> None:
                 add(project, "benefits", k, sent, "rule:support-to", 0.7)
 
 
-def _places_in(d: _Doc, sent: Span, pos: int) -> list[tuple[Cand, str]]:
+def _places_in(d: _Doc, sent: Span, pos: int, first: bool = False) -> list[tuple[Cand, str]]:
     """The places listed right after each "in" of the sentence from `pos` on: "in A, B and C", "in 40 shelters in A",
-    "in the eastern departments of A and B" (not "from A", not a place further on in the clause)."""
+    "in the eastern departments of A and B" (not "from A", not a place further on in the clause); with `first`, only
+    the list of the first "in"."""
     text, places = d.doc.text, []
     for m in _IN_PLACES.finditer(text, pos, sent.end):
         cursor, run = m.end(), []
@@ -342,6 +354,8 @@ def _places_in(d: _Doc, sent: Span, pos: int) -> list[tuple[Cand, str]]:
             run.append((c, k))
             cursor = c.end
         places += run
+        if first:
+            break
     return places
 
 
@@ -393,7 +407,12 @@ def _org_for_role(d: _Doc, start: int, end: int, role_start: int, role_end: int,
     before = [(c, k) for c, k in orgs if c.end <= role_start]
     if before:
         k = before[-1][1]
-        return _office_for(d, k, d.doc.text[role_end:end]) or _scope_office(d, k, before[-1][0], d.doc.text[role_end:end]) or k
+        scope = d.doc.text[role_end:end]
+        # "IOM Chief of Mission for El Salvador, Guatemala and Honduras": that office, not IOM El Salvador.
+        several = re.match(r"\s*(?:in|for)\s+(?:the\s+)?[A-Z][^;.,]*,\s*[A-Z][^;.,]*?\s+and\s+[A-Z]", scope)
+        if several:
+            return _scope_office(d, k, before[-1][0], scope) or _office_for(d, k, scope) or k
+        return _office_for(d, k, scope) or _scope_office(d, k, before[-1][0], scope) or k
     return orgs[0][1]
 
 

@@ -502,3 +502,58 @@ def test_known_names_in_apposition_and_bodies_after_according_to(extractor, tmp_
     body = "Inter-institutional Commission for the Protection of Persons Displaced by Violence"
     assert body in orgs, orgs
     assert not [label for label in orgs if label.startswith("According") or label == "Violence"]
+
+
+REFERRED_RELEASE = """Returnees in Western Honduras to Receive Psychosocial Care
+Santa Rosa de Copán – With contributions from the Government of Norway, IOM Honduras will offer psychosocial care to \
+some 4,000 returned migrants over the next year.
+The one-year project will be carried out in the municipalities of Santa Rosa de Copán and Corquín in partnership with \
+the Honduran Red Cross.
+Families in the western departments of Copán and Ocotepeque will also receive visits, the agencies announced at a \
+ceremony in Tegucigalpa.
+"""
+
+
+def test_a_project_the_release_only_refers_to(extractor, tmp_path):
+    """A release that introduces no project but says "The one-year project will be carried out …" has one (its
+    headline an alias), with its funder, partner and places; "in the western departments of A and B" gives A and B,
+    not the city of a ceremony further on in the sentence."""
+    x = _extract(extractor, tmp_path / "referred.txt", REFERRED_RELEASE)
+    [project] = [e for e in x.entities if e.cls == "Project"]
+    assert project.label == "One-year project" and REFERRED_RELEASE.splitlines()[0] in project.alt_labels
+    facts = {(s.subject, s.predicate, s.obj) for s in x.statements}
+    assert ("Organization/government-of-norway", "funds", project.key) in facts
+    assert ("Organization/honduran-red-cross", "implements", project.key) in facts
+    places = {x_.label for x_ in x.entities if x_.key in {o for s, p, o in facts if p == "benefits" and s == project.key}}
+    assert places == {"Santa Rosa de Copán", "Corquín", "Copán", "Ocotepeque"}, places
+
+
+PARTNERS_RELEASE = """Returned Children in Eastern Guatemala to Receive Care
+Jutiapa – IOM Guatemala and the United Nations Children's Fund (UNICEF) will carry out the project under the leadership \
+of the Secretariat of Social Welfare, with resources from the Government of Sweden.
+The U.S. Department of State’s Office to Monitor and Combat Trafficking in Persons (J/TIP) is funding a second project.
+The initiative, known as “Regreso Seguro”, is supported by a grant from the Government of Norway, through its embassy, \
+and covers the municipalities of Jutiapa, Asunción Mita and Jalpatagua.
+Mobile teams travel from the IOM Regional Office for Central America, North America and the Caribbean, in San José.
+The Asociación Mangle hosted the launch.
+"""
+
+
+def test_partners_under_whose_leadership_and_who_pays(extractor, tmp_path):
+    """"A and the United Nations Children's Fund (UNICEF) will carry out the project under the leadership of C": A,
+    UNICEF and C implement (no fund "A and the United Nations Children Fund"); "with resources from", "supported by a
+    grant from X, through its embassy" and "Y (ACR) is funding" fund; "covers the municipalities of" lists where it
+    works; IOM's regional offices and Spanish names of associations are organizations."""
+    x = _extract(extractor, tmp_path / "partners.txt", PARTNERS_RELEASE)
+    labels = {e.key: e.label for e in x.entities}
+    facts = {(s.subject, s.predicate, s.obj) for s in x.statements}
+    assert not [k for k in labels if k.startswith("FundingSource/")], labels
+    first = next(o for s, p, o in facts if p == "funds" and s == "Organization/government-of-sweden")
+    assert {s for s, p, o in facts if p == "implements" and o == first} >= {
+        "Organization/iom-guatemala", "Organization/unicef", "Organization/secretariat-of-social-welfare-of-guatemala"}
+    assert any(s == "Organization/jtip" and p == "funds" for s, p, o in facts), facts
+    named = next(k for k, v in labels.items() if v == "Regreso Seguro")
+    assert ("Organization/government-of-norway", "funds", named) in facts
+    assert {labels[o] for s, p, o in facts if p == "benefits" and s == named} == {"Jutiapa", "Asunción Mita", "Jalpatagua"}
+    assert labels["Organization/iom-ro-central-north-america-caribbean"].startswith("IOM Regional Office for Central America,")
+    assert "Asociación Mangle" in labels.values()

@@ -1,8 +1,9 @@
 """Extraction quality on the hand-annotated documents must not slide back.
 
 The floors sit a little below the figures measured when they were set (`kg eval` prints them):
-samples entity F1 0.959, relation F1 0.926; the 19 written documents 0.945 and 0.832 (e14-e19, added later, scored
-0.920 and 0.549 before any rule was changed for them).
+samples entity F1 0.965, relation F1 0.944; the 25 written documents 0.941 and 0.810. Two batches were added later
+and scored before any rule was changed for them: e14-e19 0.920 and 0.549 (0.971 and 0.894 after the rules written
+with them in view), e20-e25 0.876 and 0.529 (0.898 and 0.583 after; 0.860 and 0.451 with the code before e14-e19).
 """
 
 from pathlib import Path
@@ -14,8 +15,8 @@ from kg.settings import SAMPLE_CORPUS
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOORS = {
-    "samples": (0.94, 0.90),
-    "eval": (0.92, 0.80),
+    "samples": (0.95, 0.92),
+    "eval": (0.92, 0.79),
 }
 
 
