@@ -372,6 +372,9 @@ def _people(text: str, doc: Document, ents: list[tuple[int, int, str]], ex: Extr
     # Names right after a role title that the model missed: "Ambassador Manes", and a whole name set off by commas
     # ("the Colombian Ambassador, Ana María López, said").
     for m in ex.role_re.finditer(text):
+        found = _name_after_complement(text, m.end(), ex)
+        if found:
+            out.append(Cand(found[0], found[0] + len(found[1]), "Person", found[1], "rule:person-role", 0.6))
         before = _NAME_BEFORE_ROLE.search(text, max(0, m.start() - 90), m.start())
         if before and not _not_a_name(before.group(1), ex, strict=True):
             s, name = before.start(1), before.group(1)
@@ -386,10 +389,6 @@ def _people(text: str, doc: Document, ents: list[tuple[int, int, str]], ex: Extr
             continue
         if not _not_a_name(name, ex, strict=set_off):
             out.append(Cand(s, s + len(name), "Person", name, "rule:person-role", 0.6, {"surname_only": len(words) == 1}))
-    for m in ex.role_re.finditer(text):
-        found = _name_after_complement(text, m.end(), ex)
-        if found:
-            out.append(Cand(found[0], found[0] + len(found[1]), "Person", found[1], "rule:person-role", 0.6))
     for m in _NAME_AGE.finditer(text):
         if not _not_a_name(m.group(1), ex, strict=True):
             out.append(Cand(m.start(1), m.end(1), "Person", m.group(1), "rule:person-age", 0.6))

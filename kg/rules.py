@@ -176,13 +176,17 @@ _FUND = re.compile(
 )
 
 
+_FUND_HEAD = re.compile(r"\b(Trust Fund|Fund|Facility|Pooled Fund)\b")
+
+
 def funds(text: str, gaz: Gazetteer) -> list[Cand]:
     """Named funds and facilities: "IOM Development Fund", "IOM's 1035 Facility"."""
     out = []
-    for s, e in (part for rs, re_ in name_runs(text) for part in split_coordination(text, rs, re_)):
+    runs = [(rs, re_) for rs, re_ in name_runs(text) if _FUND_HEAD.search(text, rs, re_)]
+    for s, e in (part for rs, re_ in runs for part in split_coordination(text, rs, re_)):
         s, e = strip_article(text, s, e)  # "IOM Guatemala and the United Nations Children's Fund": two names
         phrase = text[s:e]
-        m = re.search(r"\b(Trust Fund|Fund|Facility|Pooled Fund)\b", phrase)
+        m = _FUND_HEAD.search(phrase)
         if not m or len(phrase[: m.end()].split()) < 2:
             continue
         phrase = phrase[: m.end()]
