@@ -196,7 +196,8 @@ def _iso(year: int, month: int, day: int) -> str:
         return ""
 
 
-_CONTACT_START = re.compile(r"^\s*for (?:more|further) information\b.*?contact\b[:,]?\s*", re.I)
+_CONTACT_START = re.compile(r"^\s*(?:for (?:more|further) information\b(?:.*?contact\b[:,]?|\s*[:.]?\s*$)"
+                            r"|(?:media|press) contacts?\s*[:,]|contacts?\s*:|(?:written|reported|posted) by\b:?)\s*", re.I)
 _PHONE = re.compile(r"\b(?:Tel|Tel\.|Phone|Mobile|Mob|Cel|Cell|Fax|Whatsapp)\s*[.:]?\s*(\+?[\d()][\d ().\-/]{5,}\d(?:\s*Ext\.?\s*\d+)?)", re.I)
 # The lookbehind starts a match only where a run of address characters starts: without it a long
 # word is rescanned from each of its letters (quadratic; 30 s for one 40,000-letter word).

@@ -19,7 +19,7 @@ _NAV_LINES = frozenset(
 _NAV_PREFIXES = ("who we are", "our work", "what we do")
 _REPOST_LINES = frozenset(s.casefold() for s in ("News and Press Release", "Originally published", "View original"))
 _SECTION_LINES = frozenset(s.casefold() for s in ("News", "Press Release", "Press Releases", "Story", "Stories", "Feature", "Blog", "Briefing Notes", "Article"))
-_MAILTO = re.compile(r"\"?mailto:[^\"\s>]*\"?\s*(?:target=\"[^\"]*\"\s*)?(?:title=\s*\"[^\"]*\"\s*)?>?", re.I)
+_MAILTO = re.compile(r"\"?mailto:[^\"\s>)]*\"?\s*(?:target=\"[^\"]*\"\s*)?(?:title=\s*\"[^\"]*\"\s*)?>?", re.I)
 _TAG = re.compile(r"</?(?:a|span|p|br|div|strong|em|b|i|u|font|li|ul|ol|h[1-6])\b[^<>]{0,300}>", re.I)
 _ENTITIES = {"&nbsp;": " ", "&amp;": "&", "&quot;": '"', "&#39;": "'", "&rsquo;": "’", "&lsquo;": "‘", "&ndash;": "–", "&mdash;": "—"}
 _TERMINAL = tuple(".!?:;\"”’»)")

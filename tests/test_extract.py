@@ -568,3 +568,21 @@ def test_small_towns_of_guatemala_and_honduras_are_places(extractor, tmp_path):
     assert set(places) >= {"Gracias", "Sensenti", "Marcala", "Monjas", "Jocotán"}, places
     assert places["Gracias"].startswith("Municipality/hn-le-") and places["Jocotán"].startswith("Municipality/gt-")
     assert not [e for e in x.entities if e.cls == "Person"]
+
+
+def test_contact_lines_in_other_layouts(extractor, tmp_path):
+    """A Markdown "## For more information" heading with a bulleted contact whose e-mail is a mailto link (kept
+    whole: the mailto remnant cleaner stops at the link's ")"), a "Media contact:" line and a "Written by" byline
+    give each person's office."""
+    md = _extract(extractor, tmp_path / "contact.md", "# Shelters Open in Southern Honduras\n\n**Choluteca –** IOM "
+                  "Honduras opened two shelters today.\n\n## For more information\n\n- **Marta Reyes**, IOM Honduras, "
+                  "Tel: +504 2220 1100, Email: [mreyes@iom.int](mailto:mreyes@iom.int)\n")
+    assert md.document.text.endswith("Email: mreyes@iom.int")
+    assert ("Person/marta-reyes", "affiliatedWith", "Organization/iom-honduras") in {
+        (s.subject, s.predicate, s.obj) for s in md.statements}
+    for name, text in (("media.txt", "Media contact: Luis Bonilla, IOM Guatemala, lbonilla@iom.int"),
+                       ("byline.txt", "Written by Luis Bonilla, Communications Officer, IOM Guatemala")):
+        x = _extract(extractor, tmp_path / name, "Shelters Open in Guatemala\nGuatemala City – IOM Guatemala opened "
+                     f"two shelters in Escuintla today.\n\n{text}\n")
+        assert ("Person/luis-bonilla", "affiliatedWith", "Organization/iom-guatemala") in {
+            (s.subject, s.predicate, s.obj) for s in x.statements}, name
