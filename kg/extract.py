@@ -109,7 +109,7 @@ def extract_with(doc: Document, ents: list[tuple[int, int, str]], ex: Extractor)
     named = {key(c.label) for c in cands if c.cls in ("Project", "Organization", "FundingSource")}
     cands = [c for c in cands if not (c.method == "model:person" and key(c.label) in named)]
     cands = [_shorten(_qualify(c, text, country, gaz), text) for c in cands if not _ignored(c, doc)]
-    accepted = _name_previous(_resolve_overlaps(cands))
+    accepted = _short_forms(_name_previous(_resolve_overlaps(cands)), text)
     entities, by_span = _entities(doc, accepted, gaz)
     statements = relations.find(doc, accepted, by_span, entities, ex, country)
     return Extraction(document=doc, entities=tuple(sorted(entities.values(), key=lambda e: e.key)),
@@ -613,6 +613,33 @@ def _name_previous(accepted: list[Cand]) -> list[Cand]:
             if p.cls == "Project":
                 break
     return out
+
+
+_SHORT_FORM = re.compile(r"\b(?:the|The)\s+(Academy|Institute|Directorate|Secretariat|Ministry|Commission|Council|"
+                         r"Agency|Foundation|Association|Federation|University)\b(?!\s+(?:of|for|on)\b)")
+
+
+def _short_forms(accepted: list[Cand], text: str) -> list[Cand]:
+    """ "the National Public Security Academy (ANSP) … the Academy": a body named later by its head word alone is
+    the last body before it whose name holds that word."""
+    out = list(accepted)
+    # "the Academy" the model did not mark: a mention too, where no other mention covers it.
+    taken = [(c.start, c.end) for c in out]
+    for m in _SHORT_FORM.finditer(text):
+        if not any(s < m.end(1) and m.start(1) < e for s, e in taken):
+            out.append(Cand(m.start(1), m.end(1), "Organization", m.group(1), "rule:short-form", 0.6))
+    out.sort(key=lambda c: (c.start, c.end, c.label))
+    for i, c in enumerate(out):
+        if c.cls != "Organization" or " " in c.label or c.attrs.get("org") or c.label.isupper() \
+                or not re.search(r"\b(?:the|The)\s+$", text[max(0, c.start - 5):c.start]):
+            continue
+        word = c.label.casefold()
+        for j in range(i - 1, -1, -1):
+            p = out[j]
+            if p.cls == "Organization" and " " in p.label and word in p.label.casefold().split():
+                out[i] = replace(c, label=p.label, attrs=dict(p.attrs))
+                break
+    return [c for c in out if c.method != "rule:short-form" or " " in c.label]  # a short form of nothing goes
 
 
 def _entities(doc: Document, accepted: list[Cand], gaz: Gazetteer) -> tuple[dict[str, Entity], dict[tuple[int, int, str], str]]:

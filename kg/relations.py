@@ -386,6 +386,8 @@ def _affiliations(d: _Doc, sent: Span, add, ex) -> None:
             if side == "right" and not clause.startswith(","):
                 continue
             roles = list(ex.role_re.finditer(clause))
+            if side == "left":  # "“… an officer may be the only person …,” said Jane Doe": a word of the quote
+                roles = [r for r in roles if not re.search(r"[”\"]", clause[r.end():])]
             if not roles:
                 continue
             role = roles[-1] if side == "left" else roles[0]

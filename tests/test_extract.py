@@ -586,3 +586,23 @@ def test_contact_lines_in_other_layouts(extractor, tmp_path):
                      f"two shelters in Escuintla today.\n\n{text}\n")
         assert ("Person/luis-bonilla", "affiliatedWith", "Organization/iom-guatemala") in {
             (s.subject, s.predicate, s.obj) for s in x.statements}, name
+
+
+ACADEMY_RELEASE = """Police Recruits to Learn to Spot Victims of Trafficking
+San Salvador – IOM El Salvador and the National Public Security Academy (ANSP) signed an agreement today.
+IOM will help the Academy design a module for all new recruits.
+“At a checkpoint, an officer may be the only person a victim meets,” said Raúl Antonio Cañas, Director General of \
+the Academy.
+"""
+
+
+def test_a_body_named_again_by_its_head_word_and_a_title_inside_a_quote(extractor, tmp_path):
+    """"the Academy" after "the National Public Security Academy (ANSP)" is that body (one entity, also where the
+    model marks nothing); a title word inside the quote before "said Name" is not the speaker's title."""
+    x = _extract(extractor, tmp_path / "academy.txt", ACADEMY_RELEASE)
+    academies = [e for e in x.entities if "Academy" in e.label]
+    assert [e.label for e in academies] == ["National Public Security Academy"], academies
+    facts = {(s.subject, s.predicate, s.obj) for s in x.statements}
+    assert ("Person/raul-antonio-canas", "affiliatedWith", academies[0].key) in facts
+    assert ("Person/raul-antonio-canas", "roleTitle", "Director General") in facts
+    assert ("Person/raul-antonio-canas", "roleTitle", "officer") not in facts
