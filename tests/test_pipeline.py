@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from pathlib import Path
 
 from kg.cache import ExtractionCache, fingerprint
 from kg.pipeline import run
@@ -27,7 +28,7 @@ def test_rebuild_uses_the_cache_and_sees_changes(tmp_path, extractor):
     shutil.copytree(SAMPLE_CORPUS, corpus)
     first = run([corpus], out_dir=tmp_path / "out", extractor=extractor, validate=False)
     cache = ExtractionCache(tmp_path / "out", Settings.from_env())
-    assert len(list(cache.dir.glob("??/*.json"))) == 5
+    assert len(list(cache.dir.glob("??/*.entry"))) == 5
     before = (tmp_path / "out" / "graph.ttl").read_bytes()
     # A rebuild with nothing changed reads every document from the cache: same bytes, no extractor needed.
     again = run([corpus], out_dir=tmp_path / "out", validate=False, workers=1)
@@ -40,7 +41,7 @@ def test_rebuild_uses_the_cache_and_sees_changes(tmp_path, extractor):
     changed = run([corpus], out_dir=tmp_path / "out", extractor=extractor, validate=False)
     labels = {e.label for x in changed.extractions for e in x.entities}
     assert "Jorge Sagastume Reyes" in labels
-    assert len(list(cache.dir.glob("??/*.json"))) == 6
+    assert len(list(cache.dir.glob("??/*.entry"))) == 6
 
 
 def test_cache_fingerprint_changes_with_settings():
@@ -54,7 +55,7 @@ def test_cached_graph_lines_follow_a_renamed_file(tmp_path, extractor):
     shutil.copytree(SAMPLE_CORPUS, corpus)
     run([corpus], out_dir=tmp_path / "out", extractor=extractor, validate=False, views=False, analyze=False)
     cache = ExtractionCache(tmp_path / "out", Settings.from_env())
-    assert len(list(cache.dir.glob("??/*.lines"))) == 5
+    assert len(list(cache.dir.glob("??/*.entry"))) == 5
     target = corpus / "001_f895a70f8baf4d0d.txt"
     target.rename(corpus / "renamed.txt")
     cached = run([corpus], out_dir=tmp_path / "out", validate=False, views=False, analyze=False, workers=1)
@@ -105,8 +106,9 @@ def test_rebuild_reads_only_summaries_and_lines(tmp_path, extractor):
     files = {name: (out / name).read_bytes() for name in ("graph.nt", "graph.ttl", "graph.jsonld", "report.md")}
     assert [x.summary() for x in first.extractions] == first.summaries
     cache = ExtractionCache(out, Settings.from_env())
-    for path in cache.dir.rglob("*.json"):
-        path.unlink()
+    for path in cache.dir.rglob("*.entry"):  # cut after the summary and lines: the extraction is gone
+        data = path.read_bytes()
+        path.write_bytes(data[:4 + int.from_bytes(data[:4], "little")])
     again = run([corpus], out_dir=out, validate=False, views=False, workers=1)
     assert {name: (out / name).read_bytes() for name in files} == files
     assert again.summaries == first.summaries
@@ -116,9 +118,9 @@ def test_rebuild_reads_only_summaries_and_lines(tmp_path, extractor):
 
 def test_summaries_are_kept_in_one_file(tmp_path, extractor):
     """A build keeps its documents' summaries in one file (kg.cache.SUMMARIES), which the next build reads instead
-    of the first line of each document's `.lines` file, as long as that file is the one the summary was read
+    of the head of each document's entry file, as long as that file is the one the summary was read
     from: one written since, or gone, is read (or its document extracted) again; a kept file that cannot be read
-    sends the build back to the `.lines` files."""
+    sends the build back to the entry files."""
     import marshal
     import os
     import pickle
@@ -142,7 +144,7 @@ def test_summaries_are_kept_in_one_file(tmp_path, extractor):
     reader = ExtractionCache(out, settings)
     assert reader.get_summary(one.content_hash, one.source).title == "Kept in the one file"
     assert pickle.loads(pickle.dumps(reader))._kept is None  # a spawned worker does not get them
-    lines_file = ExtractionCache(out, settings)._path(one.content_hash).with_suffix(".lines")
+    lines_file = Path(ExtractionCache(out, settings).path(one.content_hash))
     os.utime(lines_file, ns=(1, 1))  # not the file the entry was read from
     assert ExtractionCache(out, settings).get_summary(one.content_hash, one.source) == one
     kept.write_bytes(data[: len(data) // 2])  # cut short

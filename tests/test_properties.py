@@ -6,6 +6,7 @@ project-page field labels, contact blocks, datelines), so that the interesting b
 
 from __future__ import annotations
 
+import marshal
 import re
 import tempfile
 import unicodedata
@@ -253,11 +254,14 @@ def test_document_json_round_trip_is_exact(doc):
                  figures=st.lists(_figures(), max_size=2).map(tuple)))
 def test_extraction_json_round_trip_is_exact(extraction):
     assert Extraction.from_json(extraction.to_json()) == extraction
+    # as kg.cache keeps it
+    assert Extraction.from_row(marshal.loads(marshal.dumps(extraction.row()))) == extraction
 
 
 def test_real_extractions_round_trip(build_result):
     for extraction in build_result.extractions:
         assert Extraction.from_json(extraction.to_json()) == extraction
+        assert Extraction.from_row(marshal.loads(marshal.dumps(extraction.row()))) == extraction
 
 
 _WORDS = st.lists(st.text(alphabet="abAB .-é", min_size=1, max_size=6), min_size=1, max_size=12, unique=True)
