@@ -22,6 +22,7 @@ from kg.settings import Settings
 PRIORITY = {
     "fields:title": 100, "rule:acronym": 90, "rule:office": 86, "gazetteer:org": 80, "rule:fund-head": 76,
     "rule:project-quoted": 74, "rule:project-name": 72, "rule:org-head": 66, "contact": 62, "rule:person-role": 58,
+    "rule:person-age": 57,
     "gazetteer:place": 50, "rule:place-list": 48, "rule:project-unnamed": 45, "rule:project-launched": 44, "model:person": 40,
     "model:org": 30, "rule:org-implied": 20,
 }
@@ -99,8 +100,8 @@ def extract_with(doc: Document, ents: list[tuple[int, int, str]], ex: Extractor)
     cands += _people(text, doc, ents, ex)
     cands += _model_orgs(ents, text, gaz)
     if doc.kind == "project_page" and doc.title:
-        label = re.sub(r"\s*\([A-Z0-9\-]{2,15}\)\s*$", "", doc.title)
-        acr = re.search(r"\(([A-Z0-9\-]{2,15})\)\s*$", doc.title)
+        acr = _TITLE_ACRONYM.search(doc.title)
+        label = doc.title[:acr.start()] if acr else doc.title
         cands.append(Cand(0, len(doc.title), "Project", label, "fields:title", 1.0,
                           {"acronym": acr.group(1) if acr else ""}))
     if not any(c.cls == "Project" for c in cands):
@@ -109,13 +110,15 @@ def extract_with(doc: Document, ents: list[tuple[int, int, str]], ex: Extractor)
     named = {key(c.label) for c in cands if c.cls in ("Project", "Organization", "FundingSource")}
     cands = [c for c in cands if not (c.method == "model:person" and key(c.label) in named)]
     cands = [_shorten(_qualify(c, text, country, gaz), text) for c in cands if not _ignored(c, doc)]
-    accepted = _short_forms(_name_previous(_resolve_overlaps(cands)), text)
+    accepted = _named_again(_short_forms(_name_previous(_resolve_overlaps(cands)), text), text)
     entities, by_span = _entities(doc, accepted, gaz)
     statements = relations.find(doc, accepted, by_span, entities, ex, country)
     return Extraction(document=doc, entities=tuple(sorted(entities.values(), key=lambda e: e.key)),
                       statements=tuple(statements), figures=_figures(doc, accepted, by_span, entities))
 
 
+# A project page's title ends with the project's short name: "… Land Border Crossings (FRONTERA ÁGIL)".
+_TITLE_ACRONYM = re.compile(r"\s*\(([A-ZÀ-ÖØ-Þ0-9][A-ZÀ-ÖØ-Þ0-9\- ]{1,24})\)\s*$")
 _THE_PROJECT = re.compile(r"\b(?:the|The|this|This)\s+((?:(?:new|pilot|joint|regional|(?:one|two|three|four|five|six|\d+)"
                           r"[\s-](?:year|month))\s+)*(?:project|programme|program|initiative))\b(?!\s+(?:coordinator|officer|"
                           r"manager|director|team|staff|site|area|cycle|document|proposal)\b)")
@@ -332,9 +335,12 @@ def _offices(text: str, cands: list[Cand]) -> list[Cand]:
 # A name before a comma and the title it holds, at the start of a sentence or quote or after a speech verb:
 # "said Nicola Graviano, IOM Chief of Mission", "Ana Pérez, the Mayor of …, said".
 _NAME_BEFORE_ROLE = re.compile(
-    r"(?:^|[.!?”\"]\s+|[“\"]|\b(?:said|says|added|explained|stated|noted|according\s+to)\s+)"
-    r"([A-ZÁÉÍÓÚÑ][\w’'\-]+(?:\s+(?:(?:de|del|la|y|van|von|da|dos)\s+)?[A-ZÁÉÍÓÚÑ][\w’'\-]+){1,3}),\s+"
-    r"(?:the\s+)?(?:[A-Z][\w&\-]*\s+){0,3}$")
+    r"(?:^|[.!?”\"]\s+|[“\"]|\b(?:said|says|added|explained|stated|noted|according\s+to|words\s+of)\s+)"
+    r"([A-ZÁÉÍÓÚÑ][\w’'\-]+(?:\s+(?:(?:de|del|la|y|van|von|da|dos)\s+)?[A-ZÁÉÍÓÚÑ][\w’'\-]+){1,3})(?:,\s+|\s+\()"
+    # the title's first words: "the", an organization's name ("IOM El Salvador’s"), lowercase modifiers ("labour
+    # mobility officer", "national coordinator")
+    r"(?:the\s+)?(?:[A-Z][\w&\-]*(?:’s|'s)?\s+){0,3}"
+    r"(?:(?!(?:who|which|that|and|or|is|was|has|had|will|said|says|of|to|in|a|an)\s)[a-z][\w\-]*\s+){0,3}$")
 _NAME_AFTER_ROLE = re.compile(r",?\s+((?:[A-ZÁÉÍÓÚÑ][\w’'\-]+)(?:\s+[A-ZÁÉÍÓÚÑ][\w’'\-]+){0,3})")
 
 
@@ -344,7 +350,7 @@ def _people(text: str, doc: Document, ents: list[tuple[int, int, str]], ex: Extr
         if contact.start >= 0:
             out.append(Cand(contact.start, contact.start + len(contact.name), "Person", contact.name, "contact", 0.95,
                             {"office": contact.office}))
-    for s, e, label in ents:
+    for s, e, label in _joined_persons(text, ents):
         if label != "PERSON":
             continue
         name = text[s:e]
@@ -434,17 +440,44 @@ def _not_a_name(name: str, ex: Extractor, *, strict: bool) -> bool:
     return strict and (key(name) in ex.gaz.org_index or any(ex.gaz.is_place(w) for w in words))
 
 
+def _joined_persons(text: str, ents: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """The model's entities with two persons one space apart joined: it splits long names ("[Ernesto Alfredo]
+    [Villatoro Luna]")."""
+    out: list[tuple[int, int, str]] = []
+    for s, e, label in ents:
+        if out and label == "PERSON" and out[-1][2] == "PERSON" and text[out[-1][1]:s] == " ":
+            out[-1] = (out[-1][0], e, label)
+        else:
+            out.append((s, e, label))
+    return out
+
+
+# Before a name whose first names the model dropped: the start of a line, punctuation, or a verb of saying.
+_FIRST_NAMES = re.compile(r"(?:\n|[,;:(“\"]\s*|\b(?:said|says|by|and|explained|added|according\s+to|words\s+of)\s+)"
+                          r"((?:[A-ZÁÉÍÓÚÑ][a-záéíóúñü]+\s){1,2})$")
+_NOT_FIRST_NAMES = {"The", "In", "On", "At", "For", "With", "According", "Meanwhile", "Mentors", "Representatives", "Mr",
+                    "Mrs", "Ms", "Dr", "Today", "Yesterday", "This", "That", "These", "Those", "Its", "Their", "Our", "When",
+                    "While", "After", "Before", "During", "Since", "Also", "And", "But", "Both", "Each", "Every", "Some"}
+
+
 def _with_first_name(text: str, s: int, name: str, ex: Extractor) -> tuple[int, str]:
-    """The model sometimes drops a first name: "…, Isabel [Carrasco Mendoza]" gives the whole name."""
+    """The model sometimes drops the first names: "…, Isabel [Carrasco Mendoza]", "said Ana Lucía [Melgar Ríos]"
+    give the whole name (one or two words, after a line start, punctuation or a verb of saying)."""
     base = max(0, s - 40)
-    m = re.search(r"(?:^|[,;:(]\s+|\b(?:said|by|and|explained|added)\s+)([A-ZÁÉÍÓÚÑ][a-záéíóúñü]+)\s$", text[base:s])
+    m = _FIRST_NAMES.search(("\n" if base == 0 else "") + text[base:s])
     if not m:
         return s, name
-    word = m.group(1)
-    if word in _NOT_NAME_WORDS or ex.gaz.is_place(word) or word in ex.gaz.acronyms or ex.role_re.fullmatch(word) \
-            or word in {"The", "In", "On", "At", "For", "With", "According", "Meanwhile", "Mentors", "Representatives"}:
+    start = base + m.start(1) - (1 if base == 0 else 0)
+    words = text[start:s].split()
+    if ex.gaz.is_place(" ".join(words)):
         return s, name
-    return base + m.start(1), text[base + m.start(1):s] + name
+    for i, word in enumerate(words):
+        if word in _NOT_NAME_WORDS or ex.gaz.is_place(word) or word in ex.gaz.acronyms or ex.role_re.fullmatch(word) \
+                or word in _NOT_FIRST_NAMES:
+            if i == len(words) - 1:
+                return s, name
+            start = text.index(words[i + 1], start)  # the words after it
+    return start, text[start:s] + name
 
 
 def _model_orgs(ents, text: str, gaz: Gazetteer) -> list[Cand]:
@@ -640,6 +673,23 @@ def _short_forms(accepted: list[Cand], text: str) -> list[Cand]:
                 out[i] = replace(c, label=p.label, attrs=dict(p.attrs))
                 break
     return [c for c in out if c.method != "rule:short-form" or " " in c.label]  # a short form of nothing goes
+
+
+def _named_again(accepted: list[Cand], text: str) -> list[Cand]:
+    """A project's name written again where no rule saw it ("“Raíz Productiva” (…), presented … Raíz Productiva
+    receives financing from …") is a mention of the project too."""
+    out = list(accepted)
+    taken = sorted((c.start, c.end) for c in accepted)
+    for c in accepted:
+        if c.cls != "Project" or c.attrs.get("unnamed") or " " not in c.label or text[c.start:c.end] != c.label:
+            continue
+        for m in re.finditer(rf"(?<![\w]){re.escape(c.label)}(?![\w])", text):
+            i = bisect.bisect_left(taken, (m.end(), -1))
+            if not any(s < m.end() and m.start() < e for s, e in taken[max(0, i - 8):i]):
+                out.append(replace(c, start=m.start(), end=m.end(), attrs={"named_again": True}))
+                bisect.insort(taken, (m.start(), m.end()))
+    out.sort(key=lambda c: (c.start, c.end, c.label))
+    return out
 
 
 def _entities(doc: Document, accepted: list[Cand], gaz: Gazetteer) -> tuple[dict[str, Entity], dict[tuple[int, int, str], str]]:

@@ -12,6 +12,7 @@ FIELD_LABELS = (
     "Start Date", "End Date", "Project Status", "Project Type", "Budget Amount (USD)", "Coverage",
     "Year", "IDF Region", "Prima ID", "Projects ID", "Benefiting Member States",
     "Donor", "Donors", "Implementing Partners", "Partners", "Budget", "Project Code", "Project ID", "Location",
+    "Funding Source", "Total Budget (USD)", "Reference",
 )
 _LABELS = {label.casefold(): label for label in FIELD_LABELS}
 _MULTI_VALUE = {"Benefiting Member States", "Donors", "Implementing Partners", "Partners", "Location"}

@@ -16,11 +16,16 @@ if TYPE_CHECKING:
     from kg.extract import Extractor
 
 ACTOR = ("Organization", "FundingSource")
-_ANAPHOR = re.compile(r"\b(?:the|this|that|its|our)\s+(?:new\s+|pilot\s+|\w+-(?:year|month)\s+)?(project|programme|program|initiative|component|work plan|pilot|response)\b|^(It)\s", re.I)
-_FUNDED_BY = re.compile(r"\b(?:co-)?(?:financed|funded|sponsored|financially supported|paid for|made possible)\s+(?:thanks\s+to\s+|by|through)\b", re.I)
+_ANAPHOR = re.compile(r"\b(?:the|this|that|its|our)\s+(?:new\s+|pilot\s+|\w+-(?:year|month)\s+)?(project|programme|program|initiative|scheme|component|work plan|pilot|response)\b|^(It)\s", re.I)
+_FUNDED_BY = re.compile(r"\b(?:co-)?(?:financed|funded|sponsored|financially supported|supported financially|paid for|made possible)"
+                        r"\s+(?:thanks\s+to\s+|by|through)\b", re.I)
 _FUNDS_FROM = re.compile(
-    r"\b(?:with\s+(?:the\s+)?(?:funds|funding|financing|financial support|support|resources|a grant|a contribution|contributions)\s+(?:from|of)"
-    r"|(?:supported|made possible|financed|funded)\s+(?:by|through)\s+(?:a|an)\s+(?:grant|contribution|donation)\s+(?:from|of)"
+    r"\b(?:with\s+(?:the\s+)?(?:funds|funding|financing|financial support|(?:financial\s+)?backing|support|resources|a grant|"
+    r"a contribution|contributions)\s+(?:from|of)"
+    r"|(?:supported|made possible|financed|funded)\s+(?:by|through)\s+(?:a|an)\s+(?:(?:generous|financial)\s+)?"
+    r"(?:grant|contribution|donation)\s+(?:from|of|by)"
+    r"|(?:receives?|received|will\s+receive|is\s+receiving|gets)\s+(?:financing|funding|funds|financial\s+support)\s+from"
+    r"|(?:funding|financing|funds|money)\s+(?:comes?|came|will\s+come)\s+from"
     r"|thanks\s+to\s+(?:the\s+|an?\s+)?(?:financial\s+|generous\s+)?(?:support|funding|contributions?|generosity|donations?|grants?)\s+(?:of|from)"
     r"|(?:contributions?|donations?|grants?)\s+from|funded\s+through)\b", re.I)
 _WITH_X_FUNDS = re.compile(r"\bwith\s+(?:the\s+)?$")
@@ -31,13 +36,15 @@ _X_FUNDS_VERB = re.compile(r"^(?:\s*\([A-Z][\w/&\-]{1,14}\))?\s+(?:funds|finance
 _DONATED = re.compile(r"\b(?:donated|has\s+granted|have\s+granted|contributed|(?P<gave>provided|has\s+provided|allocated|"
                       r"has\s+allocated|committed|has\s+committed|pledged|awarded|approved))\s+(?:(?:a\s+total\s+of|almost|nearly|over|more\s+than)\s+)?"
                       r"(?:USD|US\$|EUR|€|\$|CAD|CHF|GBP|JPY)\s?\d")
-_IMPLEMENTED_BY = re.compile(r"\b(?:implemented|executed|carried out|run|managed|led|operated|delivered)\s+"
+_IMPLEMENTED_BY = re.compile(r"\b(?:(?:co-)?implemented|executed|carried out|run|managed|led|operated|(?:co-)?delivered|rolled out|"
+                             r"coordinated)\s+"
                              r"(?:(?:jointly|directly|locally|mainly|mostly|primarily|entirely|largely)\s+)?by\b", re.I)
 # "The project builds on a 2022 assessment carried out by UNICEF": the work done by them is not the project.
 _OTHER_WORK = re.compile(r"\b(?:assessments?|study|studies|surveys?|evaluations?|analys[ie]s|reports?|census|research|"
                          r"mapping|diagnos[ie]s|diagnostics?)\b[^,;]*$", re.I)
 _PARTNERSHIP = re.compile(r"\bin\s+(?:partnership|cooperation|collaboration|alliance|coordination)\s+with\b"
-                          r"|\bunder\s+the\s+(?:leadership|coordination)\s+of\b"
+                          r"|\bunder\s+the\s+(?:leadership|coordination)\s+of\b|\bhand\s+in\s+hand\s+with\b"
+                          r"|\bimplementing\s+partners?\s+(?:are|is|will\s+be|include)\b"
                           r"|\b(?:implemented|executed|carried\s+out|run)\s+(?:together|jointly)\s+with\b", re.I)
 _LAUNCH_VERB = re.compile(r"\b(?:launched|presented|inaugurated|unveiled|started|began|kicked off|will implement|implements|is implementing|are implementing|will carry out|is carrying out|are carrying out)\b")
 # "X leads the project together with Y and Z": X (the clause's actors before the verb) and Y, Z run the project named
@@ -47,11 +54,12 @@ _RUNS_THE_PROJECT = re.compile(r"\b(?:leads|will lead|led|runs|will run|manages|
                                r"\s+(?:the|this)\s+(?:new\s+|pilot\s+)?(?:project|programme|program|initiative|response)\b"
                                r"(?P<with>\s+(?:together\s+with|jointly\s+with|alongside|with|in\s+(?:partnership|coordination)\s+with))?")
 _BENEFIT = re.compile(
-    r"\b(?:benefit(?:s|ed|ing)?|beneficiar(?:y|ies)|target(?:s|ing)?|will reach|take[s]? place|implemented in|carried out in|"
+    r"\b(?:benefit(?:s|ed|ing)?|beneficiar(?:y|ies)|target(?:s|ing)?|will reach|will serve|serves?|serving|aim(?:ed|s)? at|"
+    r"take[s]? place|implemented in|carried out in|"
     r"facilities being|(?:the|infrastructure|construction|public|these) works)\b", re.I)
 # Triggers whose places follow them ("benefit returnees in …", "in the departments of …"): a place named before one
 # in the same sentence is someone else's ("The Government of Japan … in the departments of San Miguel").
-_PLACES_AFTER = ("benefit", "beneficiar", "target", "will reach")
+_PLACES_AFTER = ("benefit", "beneficiar", "target", "will reach", "will serve", "serv", "aim")
 # "in the (eastern) municipalities of A, B and C": the places listed right after (not one further on in the sentence).
 _IN_AREAS = re.compile(r"\b(?:in|covers|will cover|covering|spanning)\s+the\s+(?:[\w’']+\s+)?(?:municipalit(?:y|ies)|districts?|departments?|"
                        r"provinces?|states?)\s+of\b")
@@ -203,6 +211,8 @@ def _funds(d: _Doc, sent: Span, add, ex) -> None:
                     add(funder, "funds", project, sent, method, 0.85)
     for m in _DONATED.finditer(text, sent.start, sent.end):
         project = d.project_at(sent, m.start()) or d.only_project()
+        if not project and _TO_IT.match(text, m.end(), sent.end):  # "Canada has committed CAD 1.5 million to it."
+            project = d.main_project
         if not project:
             continue
         for _, _, actor in _actors_before(d, sent, m.start(), ("Organization", "FundingSource", "Country"), ex):
@@ -224,6 +234,7 @@ def _funds(d: _Doc, sent: Span, add, ex) -> None:
             add(actor, "funds", project, sent, method, 0.8)
 
 
+_TO_IT = re.compile(r"(?:[^.;]|\.\d)*?\bto\s+(?:it|the\s+(?:project|programme|program|initiative|scheme))\b")
 _MERE_SUPPORT = re.compile(r"(?<!financial )\bsupport\b", re.I)
 
 
@@ -260,6 +271,8 @@ def _implements(d: _Doc, sent: Span, add, ex) -> None:
                 add(actor, "implements", project, sent, "rule:implemented-by", 0.85)
     for m in _PARTNERSHIP.finditer(text, sent.start, sent.end):
         project = d.project_at(sent, m.start())
+        if project is None and m.group(0).lower().startswith("implementing"):
+            project = d.only_project()  # "The implementing partners are A, B and C."
         if project:
             for actor in _list_after(d, sent, m.end(), ex, classes=("Organization",)):
                 add(actor, "implements", project, sent, "rule:in-partnership-with", 0.7)
@@ -298,11 +311,16 @@ def _is_donor(d: _Doc, key: str, ex) -> bool:
 
 def _actors_before(d: _Doc, sent: Span, pos: int, classes: tuple[str, ...], ex) -> Iterator[tuple[Cand, str, str]]:
     """(mention, key, actor key) of the actors of the clause that ends at `pos` (the subject of a verb there): a
-    country only as its government ("the Government of Japan")."""
+    country as its government, where it is named so ("the Government of Japan") or is the verb's subject ("Italy has
+    committed EUR 2 million")."""
     text = d.doc.text
     clause_start = max(sent.start, text.rfind(";", sent.start, pos) + 1)
+    mentions = d.within(clause_start, pos)
     for c, k in d.within(clause_start, pos, classes):
-        if c.cls == "Country" and not re.search(r"Government|government", text[c.start - 20:c.start]):
+        if c.cls == "Country" and not re.search(r"Government|government", text[c.start - 20:c.start]) and not (
+                text[c.end:pos].isspace() and "\n" not in text[c.end:pos]
+                and not any(o.start <= c.start and c.end <= o.end and o.end - o.start > c.end - c.start
+                            for o, _ in mentions)):  # not "El Salvador" of "IOM El Salvador leads …"
             continue
         actor = _actor_key(d, c, k, ex)
         if actor:
@@ -315,8 +333,11 @@ def _benefits(d: _Doc, sent: Span, add) -> None:
     if m:
         project = d.project_at(sent, m.start()) or d.main_project
         if project:
+            # "The communities of A and B will benefit.": the places before a "benefit" that ends its clause
+            ends = m.group(0).lower() in ("benefit", "benefits") and re.match(
+                r"(?:\s+(?:as\s+well|too|also))?\s*(?:[.;,]|from\b)", text[m.end():m.end() + 16]) is not None
             places = [(c, k) for c, k in d.within(sent.start, sent.end, ("Municipality", "Department", "Country"))
-                      if c.start >= m.start() or not m.group(0).lower().startswith(_PLACES_AFTER)]
+                      if c.start >= m.start() or ends or not m.group(0).lower().startswith(_PLACES_AFTER)]
             for k in _finest(d, places):
                 add(project, "benefits", k, sent, "rule:benefit-places", 0.75)
             if m.group(0).lower().startswith("benefit"):
@@ -383,7 +404,7 @@ def _affiliations(d: _Doc, sent: Span, add, ex) -> None:
         for clause, start, side in ((left, prev_end, "left"), (right, p.end, "right")):
             if side == "left" and not re.search(r"(?:,\s*|\s)$", clause):
                 continue
-            if side == "right" and not clause.startswith(","):
+            if side == "right" and not clause.startswith((",", " (")):  # "Name, title …", "Name (title, body)"
                 continue
             roles = list(ex.role_re.finditer(clause))
             if side == "left":  # "“… an officer may be the only person …,” said Jane Doe": a word of the quote
@@ -492,7 +513,9 @@ _FIELD_PREDICATES = {
     "Start Date": ("startDate", "gYear"), "End Date": ("endDate", "gYear"), "Project Status": ("status", "string"),
     "Project Type": ("projectType", "string"), "Prima ID": ("identifier", "string"),
     "Projects ID": ("identifier", "string"), "Project Code": ("identifier", "string"), "Coverage": ("coverage", "string"),
+    "Total Budget (USD)": ("budgetAmount", "decimal"), "Reference": ("identifier", "string"),
 }
+_IN_USD = ("Budget Amount (USD)", "Total Budget (USD)")
 
 
 def _fields(d: _Doc, add) -> None:
@@ -513,19 +536,19 @@ def _fields(d: _Doc, add) -> None:
                 if number is None:
                     continue
                 currency = re.search(r"\b(USD|EUR|CAD|CHF|GBP|JPY|MXN)\b|US\$", value)
-                if currency and label != "Budget Amount (USD)":
+                if currency and label not in _IN_USD:
                     add(title_project, "currency", currency.group(1) or "USD", sent, "fields", 1.0, datatype="string")
                 value = number.group(0).replace(",", "")
             if datatype == "gYear" and not re.fullmatch(r"\d{4}", value):
                 m = re.search(r"\b(\d{4})-(\d{2})-(\d{2})\b", value) or re.search(r"\b(\d{4})\b", value)
                 datatype, value = ("date", m.group(0)) if m and "-" in m.group(0) else ("gYear", m.group(0) if m else value)
             add(title_project, predicate, value, sent, "fields", 1.0, datatype=datatype)
-            if label == "Budget Amount (USD)":
+            if label in _IN_USD:
                 add(title_project, "currency", "USD", sent, "fields", 1.0, datatype="string")
         elif label == "Benefiting Member States":
             for c, k in d.within(sent.start, sent.end, ("Country",)):
                 add(title_project, "benefits", k, sent, "fields", 1.0)
-        elif label in ("Donor", "Donors"):
+        elif label in ("Donor", "Donors", "Funding Source"):
             for c, k in d.within(sent.start, sent.end, ("Country",)):
                 actor = _actor_key(d, c, k, None)
                 if actor:

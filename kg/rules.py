@@ -199,14 +199,16 @@ def funds(text: str, gaz: Gazetteer) -> list[Cand]:
 
 
 _NAMED_PROJECT = re.compile(
-    rf"(?<![\w])((?:{CAP})(?:[\s\-]+(?:{CAP}|of|for|the|in|and|to|on|de|del|la|y|at)){{0,14}}?)\s+({_PROJECT_RE}|Project|Programme|Program|Initiative)\b"
+    rf"(?<![\w])((?:{CAP})(?:(?:-|[^\S\n]+)(?:{CAP}|of|for|the|in|and|to|on|de|del|la|y|at)){{0,14}}?)"
+    rf"[^\S\n]+({_PROJECT_RE}|Project|Programme|Program|Initiative)\b"  # a name is on one line
 )
 _QUOTED_PROJECT = re.compile(
     rf"\b(?:{_PROJECT_RE})\b,?\s+(?:(?:called|entitled|titled|named|known as)\s+)?[\"“]([^\"”]{{4,150}})[\"”]"
     rf"|[\"“]([^\"”]{{4,150}})[\"”](?:\s*\([^)]{{1,60}}\))?,?\s+"
-    rf"(?:(?:a|an|the|(?:[A-Z][\w\-]*\s+){{0,3}}[A-Z][\w\-]*(?:’s|'s))\s+(?:new\s+)?(?:[\w-]+\s+){{0,2}})?(?:{_PROJECT_RE})\b",
+    rf"(?:(?:a|an|the|(?:[A-Z][\w\-]*\s+){{0,3}}[A-Z][\w\-]*(?:’s|'s))\s+(?:new\s+)?(?:[\w\-–]+\s+){{0,2}})?(?:{_PROJECT_RE}|scheme)\b",
     re.I,
 )
+_QUOTED_TRANSLATED = re.compile(r"[\"“]([^\"”\n]{3,60})[\"”]\s*\([A-Z][^()\n]{2,60}\)")
 _ROLE_AFTER = re.compile(r"\s+(?:coordinator|officer|manager|director|assistant|staff|team|site|area|document|"
                          r"proposal|cycle|management|portfolio|partners?|beneficiar(?:y|ies)|activities)\b", re.I)
 _NOT_PROJECT_NAME = {"the", "this", "that", "a", "an", "new", "pilot", "said"}
@@ -240,6 +242,12 @@ def named_projects(text: str, gaz: Gazetteer) -> list[Cand]:
         names_previous = g == 1 and re.search(r"\b(?:the|this|The|This)\s+$", text[max(0, m.start() - 12):m.start()])
         out.append(Cand(m.start(g), m.end(g), "Project", name, "rule:project-quoted", 0.9,
                         {"names_previous": bool(names_previous), "names_next": g == 2}))
+    # A name in quotes with its translation, named again in the text: "“Hogar Firme” (Solid Home), presented today …".
+    for m in _QUOTED_TRANSLATED.finditer(text):
+        name = m.group(1).strip()
+        if name[:1].isupper() and len(name.split()) <= 6 and text.count(name) > 1 \
+                and key(name) not in gaz.org_index and not gaz.is_place(name):
+            out.append(Cand(m.start(1), m.start(1) + len(name), "Project", name, "rule:project-quoted", 0.8))
     # An apposition names a described project: "IOM's project to reduce …, “X” (…), began …".
     for m in re.finditer(r",\s+[\"“]([^\"”]{3,80})[\"”](?:\s*\([^)]{1,60}\))?,", text):
         name = m.group(1).strip()
@@ -361,7 +369,7 @@ IMPLIED_BODY = (
     (re.compile(r"(?<!Deputy )(?<!Vice )(?<!Vice-)\bMinister\s+(of|for)\s+"), "Ministry {0} "),
     (re.compile(r"\bUnder-?[Ss]ecretary\s+(of|for)\s+"), "Undersecretariat {0} "),
     (re.compile(r"\bSecretary\s+(of|for)\s+"), "Secretariat {0} "),
-    (re.compile(r"\b(?:[Mm]unicipal\s+)?Mayors?\s+(of)\s+"), "Municipality {0} "),
+    (re.compile(r"\b(?:(?:[Mm]unicipal\s+)?Mayors?|[Mm]unicipal\s+governments?)\s+(of)\s+"), "Municipality {0} "),
 )
 _EMBASSY = re.compile(r"\bAmbassador\s+of\s+(?:the\s+)?(?P<from>[A-Z][\w ]+?)\s+(?:to|in)\s+(?P<to>[A-Z][\w ]+?)(?=[,;.]|\s+and\b|$)")
 
@@ -393,7 +401,7 @@ def implied_bodies(text: str, gaz: Gazetteer) -> list[Cand]:
             if run is None:
                 continue
             parts = split_coordination(rest, *run)[:1]
-            if "Mayors" in m.group(0) or "mayors" in m.group(0):
+            if m.group(0).rstrip().endswith(("Mayors of", "mayors of", "governments of")):
                 parts = list_spans(rest, 0)  # "Mayors of San Miguel, Usulután and Zacatecoluca"
             for n, (os_, oe) in enumerate(parts):
                 name = re.sub(r"(?:\s+(?:of|for|and|the|in|to|on))+$", "", rest[os_:oe])

@@ -606,3 +606,90 @@ def test_a_body_named_again_by_its_head_word_and_a_title_inside_a_quote(extracto
     assert ("Person/raul-antonio-canas", "affiliatedWith", academies[0].key) in facts
     assert ("Person/raul-antonio-canas", "roleTitle", "Director General") in facts
     assert ("Person/raul-antonio-canas", "roleTitle", "officer") not in facts
+
+
+FINANCING_RELEASE = """Families in Western Honduras to Invest Remittances in Local Businesses
+Gracias – Hondurans abroad will be able to match the savings of relatives who run small businesses at home under \
+“Raíz Productiva” (Productive Root), presented on Thursday in Gracias.
+Raíz Productiva receives financing from the Korea International Cooperation Agency (KOICA) and is being rolled out \
+by IOM Honduras jointly with the Viceministerio de Asuntos Consulares y Migratorios. Canada has committed CAD 1.5 \
+million to it.
+It will serve families in the municipalities of Gracias and Erandique, in Lempira, and in Marcala, in La Paz.
+The communities of Sensenti and Corquín will benefit as well.
+The project will also train staff of the municipal governments of Gracias and Marcala.
+“Every lempira that stays here builds something,” said Ana Lucía Herrera Solís (protection officer, IOM Honduras).
+Karla Beatriz Funes, 29, is among the first to sign up.
+It builds on “Manos Unidas”, a 2019–2021 project financed by the European Union.
+"""
+
+
+def test_financing_received_a_project_rolled_out_jointly_and_the_places_it_serves(extractor, tmp_path):
+    """"“X” (Translation), presented …" names a project when X comes back later; "receives financing from",
+    "is being rolled out by A jointly with B" (a Spanish "Viceministerio" is a body), a country that "has committed
+    CAD …" funds as its government; "will serve families in …" and "the communities of A and B will benefit" give
+    places; "the municipal governments of A and B" are two bodies; "“Y”, a 2019–2021 project financed by Z" is
+    another project with its funder; a name of four words before "(role, Organization)" and one of three before its
+    age are whole."""
+    x = _extract(extractor, tmp_path / "financing.txt", FINANCING_RELEASE)
+    labels = {e.key: e.label for e in x.entities}
+    facts = {(s.subject, s.predicate, s.obj) for s in x.statements}
+    project = next(k for k, v in labels.items() if v == "Raíz Productiva")
+    assert {s for s, p, o in facts if p == "funds" and o == project} == {"Organization/koica",
+                                                                         "Organization/government-of-canada"}
+    implementers = {labels[s] for s, p, o in facts if p == "implements" and o == project}
+    assert {"IOM Honduras", "Viceministerio de Asuntos Consulares y Migratorios"} <= implementers, implementers
+    places = {labels[o] for s, p, o in facts if p == "benefits" and s == project}
+    assert {"Gracias", "Erandique", "Marcala", "Sensenti", "Corquín"} <= places, places
+    assert {"Municipality of Gracias", "Municipality of Marcala"} <= set(labels.values())
+    earlier = next(k for k, v in labels.items() if v == "Manos Unidas")
+    assert ("Organization/eu", "funds", earlier) in facts
+    people = {v for k, v in labels.items() if k.startswith("Person/")}
+    assert {"Ana Lucía Herrera Solís", "Karla Beatriz Funes"} <= people, people
+    assert (next(k for k, v in labels.items() if v == "Ana Lucía Herrera Solís"), "affiliatedWith",
+            "Organization/iom-honduras") in facts
+
+
+PARTNERS_PAGE = """Strengthening Protection at Guatemala’s Northern Border Crossings (PASO SEGURO Ñ)
+-
+Benefiting Member States
+Guatemala
+-
+Project Status
+Ongoing
+-
+Funding Source
+IOM Development Fund
+-
+Total Budget (USD)
+250000.00
+-
+Project Code
+GT10P0001
+The implementing partners are IOM Guatemala, the Guatemalan Red Cross and the Pastoral de Movilidad Humana.
+Part of its funding comes from the Government of Switzerland.
+At the crossing of Tecún Umán, IOM Guatemala carries out the project hand in hand with the Guatemalan Migration \
+Institute (IGM).
+In the words of Mario José Castellanos (Programme Officer, IOM Guatemala), the crossings must protect people.
+According to Rosa Elvira Mejía Paz, who heads the IGM, the first desk will open in May.
+"""
+
+
+def test_a_project_page_whose_title_ends_with_a_short_name_and_its_partners(extractor, tmp_path):
+    """A title that ends with "(SHORT NAME)" in capitals (any letters, spaces) names the project without it; field
+    lines ("Guatemala", "-", "Project Status") do not make an "X Project"; "Funding Source" and "Total Budget (USD)"
+    fields; "the implementing partners are A, B and C", "its funding comes from" and "hand in hand with" say who runs
+    and pays; four-word names after "In the words of" and "According to" are whole."""
+    x = _extract(extractor, tmp_path / "page.txt", PARTNERS_PAGE)
+    labels = {e.key: e.label for e in x.entities}
+    facts = {(s.subject, s.predicate, s.obj) for s in x.statements}
+    projects = {k: v for k, v in labels.items() if k.startswith("Project/")}
+    assert list(projects.values()) == ["Strengthening Protection at Guatemala’s Northern Border Crossings"], projects
+    [project] = projects
+    assert ("FundingSource/idf", "funds", project) in facts
+    assert {(s.predicate, s.obj) for s in x.statements if s.subject == project and s.datatype} >= {
+        ("budgetAmount", "250000.00"), ("currency", "USD"), ("identifier", "GT10P0001")}
+    implementers = {labels[s] for s, p, o in facts if p == "implements" and o == project}
+    assert {"IOM Guatemala", "Guatemalan Red Cross", "Guatemalan Migration Institute"} <= implementers, implementers
+    assert ("Organization/government-of-switzerland", "funds", project) in facts
+    people = {v for k, v in labels.items() if k.startswith("Person/")}
+    assert {"Mario José Castellanos", "Rosa Elvira Mejía Paz"} <= people, people
