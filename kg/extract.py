@@ -22,7 +22,7 @@ from kg.settings import Settings
 PRIORITY = {
     "fields:title": 100, "rule:acronym": 90, "rule:office": 86, "gazetteer:org": 80, "rule:fund-head": 76,
     "rule:project-quoted": 74, "rule:project-name": 72, "rule:org-head": 66, "contact": 62, "rule:person-role": 58,
-    "rule:person-age": 57,
+    "rule:person-age": 57, "rule:person-who": 56,
     "gazetteer:place": 50, "rule:place-list": 48, "rule:project-unnamed": 45, "rule:project-launched": 44, "model:person": 40,
     "model:org": 30, "rule:org-implied": 20,
 }
@@ -284,7 +284,7 @@ def _acronyms(text: str, gaz: Gazetteer, known: list[Cand]) -> list[Cand]:
     """ "Long Name (ACR)" defines ACR; every later ACR names the same entity."""
     out = []
     expanded = set()  # a definition repeated (a release's boilerplate, pages run together) names them once
-    for ls, le, as_, ae in rules.acronym_definitions(text):
+    for ls, le, as_, ae in rules.acronym_definitions(text, gaz):
         long_name, acronym = text[ls:le], text[as_:ae]
         org = gaz.org_index.get(key(long_name)) or gaz.acronyms.get(acronym)
         if org:
@@ -398,6 +398,10 @@ def _people(text: str, doc: Document, ents: list[tuple[int, int, str]], ex: Extr
     for m in _NAME_AGE.finditer(text):
         if not _not_a_name(m.group(1), ex, strict=True):
             out.append(Cand(m.start(1), m.end(1), "Person", m.group(1), "rule:person-age", 0.6))
+    heads = rules.head_regex(ex.gaz)
+    for m in _NAME_WHO.finditer(text):
+        if not _not_a_name(m.group(1), ex, strict=True) and not heads.search(m.group(1)):
+            out.append(Cand(m.start(1), m.end(1), "Person", m.group(1), "rule:person-who", 0.6))
     return out
 
 
@@ -410,8 +414,13 @@ _COMPLEMENT_THEN_NAME = re.compile(
 # A title, "in"/"for" a place, then the name: "said IOM Chief of Mission in El Salvador Elena Cárcamo Duarte."
 _PLACE_THEN_NAME = re.compile(rf"\s+(?:in|for)\s+((?:[A-ZÁÉÍÓÚÑ][\w’'\-]+\s+){{2,8}}?[A-ZÁÉÍÓÚÑ][\w’'\-]+)"
                               r"(?=\s*[,.]|\s+(?:said|says|added|explained|noted|stated)\b)")
-# "Wilfredo Chicas, 34, returned …": a name with an age set off by commas.
-_NAME_AGE = re.compile(rf"(?<![\w’'\-])({_NAME}{{1,3}}),\s+(?:aged\s+)?\d{{1,2}},")
+# "Wilfredo Chicas, 34, returned …": a name with an age set off by commas; "“Yorman”, 27,": a first name alone
+# (in quotes, as a release gives a migrant who is not named in full).
+_NAME_AGE = re.compile(rf"(?<![\w’'\-])({_NAME}{{1,3}}|(?<=[“\"])[A-ZÁÉÍÓÚÑ][a-záéíóúñü]+(?=[”\"]))[”\"]?,\s+(?:aged\s+)?\d{{1,2}},")
+
+# "According to Marta Isabel Coyoy Tzul, who heads …": a name of two to five words that "who" refers back to.
+_NAME_WHO = re.compile(rf"(?<![\w’'\-])({_NAME}{{1,4}}),\s+who\s+(?:heads|leads|directs|chairs|coordinates|manages|"
+                       r"runs|oversees|is|was|has|had)\b")
 
 
 def _name_after_complement(text: str, pos: int, ex: Extractor) -> tuple[int, str] | None:
@@ -453,7 +462,7 @@ def _joined_persons(text: str, ents: list[tuple[int, int, str]]) -> list[tuple[i
 
 
 # Before a name whose first names the model dropped: the start of a line, punctuation, or a verb of saying.
-_FIRST_NAMES = re.compile(r"(?:\n|[,;:(“\"]\s*|\b(?:said|says|by|and|explained|added|according\s+to|words\s+of)\s+)"
+_FIRST_NAMES = re.compile(r"(?:\n|[,;:(“\"]\s*|\b(?:said|says|by|and|explained|added|[Aa]ccording\s+to|words\s+of)\s+)"
                           r"((?:[A-ZÁÉÍÓÚÑ][a-záéíóúñü]+\s){1,2})$")
 _NOT_FIRST_NAMES = {"The", "In", "On", "At", "For", "With", "According", "Meanwhile", "Mentors", "Representatives", "Mr",
                     "Mrs", "Ms", "Dr", "Today", "Yesterday", "This", "That", "These", "Those", "Its", "Their", "Our", "When",
@@ -652,6 +661,13 @@ _SHORT_FORM = re.compile(r"\b(?:the|The)\s+(Academy|Institute|Directorate|Secret
                          r"Agency|Foundation|Association|Federation|University)\b(?!\s+(?:of|for|on)\b)")
 
 
+# A body named in Spanish and then by its English head word ("the Ministerio de Trabajo … the Ministry").
+_SPANISH_HEADS = {"ministry": ("ministerio",), "secretariat": ("secretaría",), "institute": ("instituto",),
+                  "directorate": ("dirección",), "commission": ("comisión",), "council": ("consejo",),
+                  "foundation": ("fundación",), "association": ("asociación",), "federation": ("federación",),
+                  "university": ("universidad",), "agency": ("agencia",), "academy": ("academia",)}
+
+
 def _short_forms(accepted: list[Cand], text: str) -> list[Cand]:
     """ "the National Public Security Academy (ANSP) … the Academy": a body named later by its head word alone is
     the last body before it whose name holds that word."""
@@ -663,13 +679,14 @@ def _short_forms(accepted: list[Cand], text: str) -> list[Cand]:
             out.append(Cand(m.start(1), m.end(1), "Organization", m.group(1), "rule:short-form", 0.6))
     out.sort(key=lambda c: (c.start, c.end, c.label))
     for i, c in enumerate(out):
-        if c.cls != "Organization" or " " in c.label or c.attrs.get("org") or c.label.isupper() \
+        written = c.attrs.get("written", c.label)  # "Ministry", not the "Ministry of El Salvador" _qualify made of it
+        if c.cls != "Organization" or " " in written or c.attrs.get("org") or written.isupper() \
                 or not re.search(r"\b(?:the|The)\s+$", text[max(0, c.start - 5):c.start]):
             continue
-        word = c.label.casefold()
+        words = {written.casefold(), *_SPANISH_HEADS.get(written.casefold(), ())}
         for j in range(i - 1, -1, -1):
             p = out[j]
-            if p.cls == "Organization" and " " in p.label and word in p.label.casefold().split():
+            if p.cls == "Organization" and " " in p.label and not words.isdisjoint(p.label.casefold().split()):
                 out[i] = replace(c, label=p.label, attrs=dict(p.attrs))
                 break
     return [c for c in out if c.method != "rule:short-form" or " " in c.label]  # a short form of nothing goes

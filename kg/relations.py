@@ -160,7 +160,7 @@ def _actor_key(d: _Doc, c: Cand, k: str, ex: "Extractor") -> str | None:
 
 
 # Between two names of a list: "and", a comma, "as well as", after the first one's acronym: "X (XA) and the Y".
-_LIST_GAP = re.compile(r"(?:\s*\([A-Z][A-Za-z0-9&\-]{1,14}\))?\s*(?:,|and|,?\s*and\s+by|,\s*and|&|as well as|(?:together|jointly|along)\s+with|"
+_LIST_GAP = re.compile(r"(?:\s*\([A-Z][A-Za-z0-9&\-]{1,14}\))?\s*(?:,|and|,?\s*and\s+by|,\s*and|&|as well as|(?:(?:together|jointly|along)\s+)?with|"
                        r",?\s*through\s+(?:its|their)\s+(?:[a-z]+\s+)?(?:agency|ministry|embassy|office|delegation),?)?"
                        r"\s*(?:the\s+)?")
 

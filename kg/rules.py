@@ -6,6 +6,7 @@ rules use (head words, role titles, known organizations) comes from the gazettee
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -73,7 +74,7 @@ def _is_cap(word: str) -> bool:
     return word[:1].isupper() or (word[:1].isdigit() and len(word) <= 6)
 
 
-_AND_THE = re.compile(r",\s+|\s+and\s+the\s+")
+_AND_THE = re.compile(r",\s+|\s+(?:and|with)\s+the\s+")  # "IOM Guatemala with the Ministry of X (MX)"
 _AND = re.compile(_AND_THE.pattern + r"|\s+and\s+(?=[A-Z][\w]+\s+(?:of|for)\b)")
 
 
@@ -137,6 +138,8 @@ def head_orgs(text: str, gaz: Gazetteer) -> list[Cand]:
             if len(name.split()) < 2 and not name.isupper():
                 continue
             ns = s + start
+            if ns + len(name) == e and re.search(r"\s(?:of|for)\s", name):
+                name += _listed_subjects(text, e, gaz, head_re)  # "Ministry of Inclusion, Social Security and Migration"
             cls = gaz.org_heads.get(m.group(0), "Organization")
             # "Vice Ministry for X of the Ministry of Foreign Affairs": two bodies, the second one named after "of the".
             inner = _OF_THE_BODY.search(name)
@@ -149,12 +152,46 @@ def head_orgs(text: str, gaz: Gazetteer) -> list[Cand]:
     return out
 
 
+# What a body's name goes on with after a comma: "Ministry of Labour[, Employment and Social Security]" (each item
+# one to three capitalised words, the list closed by "and").
+_SUBJECT_LIST = re.compile(r"(?:,\s[A-ZÁÉÍÓÚÑ][a-záéíóúñü]+(?:\s[A-ZÁÉÍÓÚÑ][a-záéíóúñü]+){0,2})+,?\s+and\s+"
+                           r"[A-ZÁÉÍÓÚÑ][a-záéíóúñü]+(?:\s[A-ZÁÉÍÓÚÑ][a-záéíóúñü]+){0,2}(?![\w’'\-])")
+
+
+def _listed_subjects(text: str, end: int, gaz: Gazetteer, head_re: re.Pattern) -> str:
+    """The rest of a body's name listed after `end` ("…, Social Security and Migration"), or "" when the items are
+    places, known organizations, title words or other bodies ("Ministry of Health, Education and UNICEF": none)."""
+    m = _SUBJECT_LIST.match(text, end)
+    if not m:
+        return ""
+    items = [w.strip() for w in re.split(r",\s|,?\s+and\s+", m.group(0)) if w.strip()]
+    for item in items:
+        if gaz.is_place(item) or key(item) in gaz.org_index or head_re.search(item) or role_re(gaz).search(item) \
+                or any(gaz.is_place(w) or w in gaz.acronyms for w in item.split()):
+            return ""
+    return m.group(0)
+
+
+def _list_named_body(text: str, runs: tuple[tuple[int, int], ...], s: int, e: int, gaz: Gazetteer) -> int:
+    """Where the name of a body that lists its subjects starts, if the name ending at `e` is its last item
+    ("Ministry of Agriculture, Livestock and Food"); else `s`."""
+    head_re = head_regex(gaz)
+    i = bisect.bisect_left(runs, (s, -1))
+    for rs, re_ in reversed(runs[max(0, i - 5):i]):
+        rs, re_ = strip_article(text, *split_coordination(text, rs, re_, strong=True)[-1])
+        if head_re.search(text, rs, re_) and re.search(r"\s(?:of|for)\s", text[rs:re_]) and \
+                re_ + len(_listed_subjects(text, re_, gaz, head_re)) == e:
+            return rs
+    return s
+
+
 _CURRENCIES = {"USD", "EUR", "GBP", "CAD", "CHF", "JPY", "MXN", "GTQ", "HNL", "SVC", "COP", "AUD", "SEK", "NOK", "DKK"}
 _ACRONYM_DEF = re.compile(r"\(([A-Z][A-Za-z0-9&\-]{1,14})\)")
 
 
-def acronym_definitions(text: str) -> list[tuple[int, int, int, int]]:
-    """(long start, long end, acronym start, acronym end) for "Long Name (ACR)" in the text."""
+def acronym_definitions(text: str, gaz: Gazetteer | None = None) -> list[tuple[int, int, int, int]]:
+    """(long start, long end, acronym start, acronym end) for "Long Name (ACR)" in the text; with `gaz`, a body's name
+    that lists its subjects is whole ("Ministry of Agriculture, Livestock and Food (MAGA)", see _listed_subjects)."""
     out = []
     runs = name_runs(text)
     for m in _ACRONYM_DEF.finditer(text):
@@ -166,6 +203,8 @@ def acronym_definitions(text: str) -> list[tuple[int, int, int, int]]:
         if run is None:
             continue
         s, e = strip_article(text, *split_coordination(text, *run, strong=True)[-1])  # "X and the Institute of Y (IY)"
+        if gaz is not None and text[max(0, s - 2):s] == ", ":
+            s = _list_named_body(text, runs, s, e, gaz)
         # "… Fund (PBF)" after "the United Nation’s": keep the whole possessive run.
         out.append((s, e, m.start(1), m.end(1)))
     return out
@@ -258,7 +297,9 @@ def named_projects(text: str, gaz: Gazetteer) -> list[Cand]:
 
 _UNNAMED_PROJECT = re.compile(
     rf"\b(?:a|an|A|An)\s+(?:new\s+|first\s+|second\s+|joint\s+|(?:one|two|three|four|five|\d+)[\s-](?:year|month)\s+)*"
-    rf"((?:[A-Z][\w\-]*(?:’s|'s)?\s+)?(?:[a-z\-]+\s+){{0,2}}?(?:pilot\s+)?(?:{_PROJECT_RE}|work plan|action plan|emergency response|humanitarian response))\b"
+    rf"((?:[A-Z][\w\-]*(?:’s|'s)?\s+)?(?:[a-z\-]+\s+){{0,2}}?(?:pilot\s+)?(?:{_PROJECT_RE}|work plan|action plan|emergency response|humanitarian response|"
+    r"scheme|pilot(?=\s*[,.;:)]|\s+(?:that|which|to|for|in|on|with|will|would|is|was|has|had|aims|seeks|by|and|"
+    r"under|[a-z]+ed)\b)))\b"  # "a … pilot presented today", not "a pilot returnee desk"
     rf"(?P<clause>\s+(?:that|which|to|aimed at|aiming to|for|on|in support of)\s+[^.;:]{{3,160}})?"
 )
 # "IOM's project to reduce …": a project introduced by its owner rather than an article.

@@ -693,3 +693,34 @@ def test_a_project_page_whose_title_ends_with_a_short_name_and_its_partners(extr
     assert ("Organization/government-of-switzerland", "funds", project) in facts
     people = {v for k, v in labels.items() if k.startswith("Person/")}
     assert {"Mario José Castellanos", "Rosa Elvira Mejía Paz"} <= people, people
+
+LABOUR_RELEASE = """Guatemalan Farmworkers to Join Seasonal Harvests in Canada Under Fair Recruitment Pilot
+
+Quetzaltenango – A fair recruitment pilot presented today will be funded by Canada’s Ministry of Labour, Immigration, Training and Skills Development and carried out by IOM Guatemala with the Ministerio de Desarrollo Social (MIDES).
+
+The Ministry will register each worker before departure, while IOM will train recruiters in Quetzaltenango and Totonicapán.
+
+According to Marta Isabel Coyoy Tzul, who heads the pilot at IOM Guatemala, the first group will travel in April.
+
+“Rosendo”, 34, has worked three harvests abroad and will mentor the new group.
+"""
+
+
+def test_a_ministry_named_with_a_list_a_spanish_body_named_again_in_english_and_first_names(extractor, tmp_path):
+    """A "pilot" is a project; a ministry whose name lists its subjects ("of Labour, Immigration, Training and Skills Development") is one
+    body; "the Ministry" after a body named in Spanish ("Ministerio de …") is that body; "According to" before a name
+    whose first names the model left out gives the whole name; a first name alone in quotes with an age is a person."""
+    x = _extract(extractor, tmp_path / "labour.txt", LABOUR_RELEASE)
+    labels = {e.key: e.label for e in x.entities}
+    orgs = {v for k, v in labels.items() if k.startswith("Organization/")}
+    assert "Ministry of Labour, Immigration, Training and Skills Development of Canada" in orgs, orgs
+    assert not any(o.startswith("Ministry of Labour of") or o == "Ministry of Guatemala" for o in orgs), orgs
+    mides = next(e for e in x.entities if e.label == "Ministerio de Desarrollo Social")
+    assert "Ministry" in mides.alt_labels
+    people = {v for k, v in labels.items() if k.startswith("Person/")}
+    assert {"Marta Isabel Coyoy Tzul", "Rosendo"} <= people, people
+    # "A fair recruitment pilot presented today" is the release's project; "carried out by A with the B": both run it.
+    facts = {(labels.get(s.subject), s.predicate, labels.get(s.obj)) for s in x.statements}
+    pilot = next(e.label for e in x.entities if e.cls == "Project")
+    assert ("Ministry of Labour, Immigration, Training and Skills Development of Canada", "funds", pilot) in facts
+    assert {("IOM Guatemala", "implements", pilot), ("Ministerio de Desarrollo Social", "implements", pilot)} <= facts
