@@ -353,7 +353,7 @@ def _literal(st: Statement) -> tuple[str, str]:
             return value, f'"{_escape(value)}"^^<{XSD.decimal}>'
         except InvalidOperation:
             return st.obj, _plain(st.obj)
-    if st.datatype in ("gYear", "date"):
+    if st.datatype in ("gYear", "gYearMonth", "date"):
         return st.obj, _typed(st.obj, f"{XSD}{st.datatype}")
     return st.obj, _plain(st.obj)
 

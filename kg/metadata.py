@@ -14,7 +14,13 @@ FIELD_LABELS = (
     "Donor", "Donors", "Implementing Partners", "Partners", "Budget", "Project Code", "Project ID", "Location",
     "Funding Source", "Total Budget (USD)", "Reference",
 )
-_LABELS = {label.casefold(): label for label in FIELD_LABELS}
+# Other names pages give the same fields; "Period" and "Duration" hold a range, split into Start Date and End Date.
+FIELD_SYNONYMS = {"Status": "Project Status", "Countries Covered": "Benefiting Member States", "Locations": "Location",
+                  "Donor(s)": "Donors", "Implementing Partner": "Implementing Partners", "Period": "Period",
+                  "Duration": "Period", "Project Duration": "Period", "Implementation Period": "Period"}
+_LABELS = {label.casefold(): label for label in FIELD_LABELS} | {k.casefold(): v for k, v in FIELD_SYNONYMS.items()}
+# "Project code: HN10P0142 | Reference: DP.2231": fields written one or more to a line.
+_INLINE_FIELD = re.compile(r"\s*([A-Za-z][A-Za-z() ]{1,30}?)\s*:\s+(\S.*?)\s*")
 _MULTI_VALUE = {"Benefiting Member States", "Donors", "Implementing Partners", "Partners", "Location"}
 
 _MONTHS = {m: i for i, m in enumerate(
@@ -28,6 +34,7 @@ def parse_fields(lines: list[str]) -> tuple[dict[str, str], list[str]]:
     """Pull "Label / value" pairs out of `lines`; each becomes one "Label: value" line in the text."""
     fields: dict[str, str] = {}
     out: list[str] = []
+    lines = _inline_fields(lines)
     i = 0
     while i < len(lines):
         label = _LABELS.get(lines[i].strip().casefold())
@@ -57,7 +64,26 @@ def parse_fields(lines: list[str]) -> tuple[dict[str, str], list[str]]:
     if len(fields) < 3:
         # One heading that happens to be a field's name ("Partners") does not make a project page.
         return {}, lines
+    if "Period" in fields:  # "January 2025 – December 2026", "01/06/2025 to 30/11/2026"
+        ends = re.split(r"\s+(?:to|until|through)\s+|\s*[–—]\s*|\s+-\s+", fields["Period"], maxsplit=1)
+        if len(ends) == 2:
+            fields.setdefault("Start Date", ends[0].strip())
+            fields.setdefault("End Date", ends[1].strip())
     return fields, out
+
+
+def _inline_fields(lines: list[str]) -> list[str]:
+    """Lines of known "Label: value" pairs (one or several to a line, set apart by " | ") as a label line and a
+    value line each, the form parse_fields reads; other lines as they are."""
+    out: list[str] = []
+    for line in lines:
+        pairs = [_INLINE_FIELD.fullmatch(part) for part in line.split(" | ")]
+        if all(pairs) and all(m.group(1).casefold() in _LABELS for m in pairs):
+            for m in pairs:
+                out.extend([m.group(1), m.group(2)])
+        else:
+            out.append(line)
+    return out
 
 
 _STATUS = {"completed", "active", "ongoing", "closed", "pipeline", "suspended", "in progress"}
@@ -188,6 +214,16 @@ def release_date(text: str) -> str:
         return ""
     year = re.search(r"\b((?:19|20)\d\d)\b[^.]{0,200}\bthis year\b", text)
     return f"{year.group(1)}-{month:02d}-{day:02d}" if year else f"--{month:02d}-{day:02d}"
+
+
+def parse_month(text: str) -> str:
+    """ "YYYY-MM" for "September 2024", "Sept. 2024", "09/2024"; else ""."""
+    if m := re.search(r"\b([A-Za-z]{3,9})\.?,?\s+(\d{4})\b", text):
+        if (month := _MONTHS.get(m[1].lower())) is not None:
+            return f"{m[2]}-{month:02d}"
+    if (m := re.search(r"\b(\d{1,2})/(\d{4})\b", text)) and 1 <= int(m[1]) <= 12:
+        return f"{m[2]}-{int(m[1]):02d}"
+    return ""
 
 
 def _iso(year: int, month: int, day: int) -> str:

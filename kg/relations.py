@@ -27,11 +27,14 @@ _FUNDS_FROM = re.compile(
     r"|(?:receives?|received|will\s+receive|is\s+receiving|gets)\s+(?:financing|funding|funds|financial\s+support)\s+from"
     r"|(?:funding|financing|funds|money)\s+(?:comes?|came|will\s+come)\s+from"
     r"|thanks\s+to\s+(?:the\s+|an?\s+)?(?:financial\s+|generous\s+)?(?:support|funding|contributions?|generosity|donations?|grants?)\s+(?:of|from)"
-    r"|(?:contributions?|donations?|grants?)\s+from|funded\s+through)\b", re.I)
+    r"|(?:contributions?|donations?|grants?|allocations?)\s+(?:of\s+(?:USD|US\$|EUR|€|\$|CAD|CHF|GBP|JPY|SEK|NOK)\s?[\d.,]+"
+    r"(?:\s+(?:million|billion))?\s+)?from|draws\s+on\s+(?:(?:USD|US\$|EUR|€|\$|CAD|CHF|GBP|JPY)\s?[\d.,]+(?:\s+(?:million|billion))?\s+)?from"
+    r"|funded\s+through)\b", re.I)
 _WITH_X_FUNDS = re.compile(r"\bwith\s+(?:the\s+)?$")
 _X_FUNDS_AFTER = re.compile(r"^(?:\s*\([A-Z][\w/&\-]{1,14}\))?\s+(?:funds|funding|financing|resources|grants?)\b")
 _X_FUNDED = re.compile(r"^-(?:funded|financed|sponsored)\b")
-_X_FUNDS_VERB = re.compile(r"^(?:\s*\([A-Z][\w/&\-]{1,14}\))?\s+(?:funds|finances|is funding|is financing|will fund|will finance|has funded|has financed|funded|financed|sponsors|sponsored)\b")
+_X_FUNDS_VERB = re.compile(r"^(?:\s*\([A-Z][\w/&\-]{1,14}\))?(?:,\s+which)?\s+(?:funds|finances|is funding|is financing|will fund|will finance|has funded|has financed|funded|financed|sponsors|sponsored|"
+                           r"(?:is|are)\s+paying\s+for|pays\s+for|will\s+pay\s+for|(?:is|are)\s+underwriting|underwrites|will\s+underwrite)\b")
 # "X has donated USD 1.2 million to …": the organizations of the clause before the verb fund the project.
 _DONATED = re.compile(r"\b(?:donated|has\s+granted|have\s+granted|contributed|(?P<gave>provided|has\s+provided|allocated|"
                       r"has\s+allocated|committed|has\s+committed|pledged|awarded|approved))\s+(?:(?:a\s+total\s+of|almost|nearly|over|more\s+than)\s+)?"
@@ -46,6 +49,14 @@ _PARTNERSHIP = re.compile(r"\bin\s+(?:partnership|cooperation|collaboration|alli
                           r"|\bunder\s+the\s+(?:leadership|coordination)\s+of\b|\bhand\s+in\s+hand\s+with\b"
                           r"|\bimplementing\s+partners?\s+(?:are|is|will\s+be|include)\b"
                           r"|\b(?:implemented|executed|carried\s+out|run)\s+(?:together|jointly)\s+with\b", re.I)
+# "the programme, which IOM and GIZ will run together", "for which IOM Honduras is responsible", "implementation rests
+# with A and B", "X has joined the programme as a partner".
+_WHICH_RUN = re.compile(r"\b(?:project|programme|program|initiative|response|pilot),?\s+which\s+(?=[^.;]{2,160}?\s+(?:will\s+|are\s+to\s+|shall\s+)?"
+                        r"(?:jointly\s+|together\s+)?(?:run|implement|carry\s+out|execute|manage|lead|coordinate|deliver)\b)", re.I)
+_RESPONSIBLE = re.compile(r"\bfor\s+which\s+(?=[^.;]{2,120}?\s+(?:is|are|will\s+be)\s+responsible\b)"
+                          r"|\bimplementation\s+(?:rests|lies|falls|will\s+rest)\s+with\b", re.I)
+_JOINED = re.compile(r"\b(?:has|have)?\s*joined\s+(?:the|this)\s+(?:project|programme|program|initiative|response)\s+as\s+(?:an?\s+)?"
+                     r"(?:implementing\s+)?partners?\b", re.I)
 _LAUNCH_VERB = re.compile(r"\b(?:launched|presented|inaugurated|unveiled|started|began|kicked off|will implement|implements|is implementing|are implementing|will carry out|is carrying out|are carrying out)\b")
 # "X leads the project together with Y and Z": X (the clause's actors before the verb) and Y, Z run the project named
 # or referred to by "the project".
@@ -229,11 +240,15 @@ def _funds(d: _Doc, sent: Span, add, ex) -> None:
         after_project = [(pc, pk) for pc, pk in d.projects if c.end <= pc.start <= c.end + 40]
         project = after_project[0][1] if method == "rule:x-funded" and after_project else (
             d.project_at(sent, c.start) if method == "rule:with-x-funds" else None)
+        verb = _X_FUNDS_VERB.match(after)
+        if project is None and verb and _THE_PROJECT.match(after, verb.end()):  # "X is paying for the programme"
+            project = d.project_at(sent, c.end) or d.only_project()
         actor = _actor_key(d, c, k, ex)
         if project and actor:
             add(actor, "funds", project, sent, method, 0.8)
 
 
+_THE_PROJECT = re.compile(r"\s+(?:the|this|its)\s+(?:new\s+)?(?:project|programme|program|initiative|response|pilot|scheme)\b")
 _TO_IT = re.compile(r"(?:[^.;]|\.\d)*?\bto\s+(?:it|the\s+(?:project|programme|program|initiative|scheme))\b")
 _MERE_SUPPORT = re.compile(r"(?<!financial )\bsupport\b", re.I)
 
@@ -276,6 +291,17 @@ def _implements(d: _Doc, sent: Span, add, ex) -> None:
         if project:
             for actor in _list_after(d, sent, m.end(), ex, classes=("Organization",)):
                 add(actor, "implements", project, sent, "rule:in-partnership-with", 0.7)
+    for pattern in (_WHICH_RUN, _RESPONSIBLE):
+        for m in pattern.finditer(text, sent.start, sent.end):
+            project = d.project_at(sent, m.start()) or d.only_project()
+            if project:
+                for actor in _list_after(d, sent, m.end(), ex, classes=("Organization",)):
+                    if not _is_donor(d, actor, ex):
+                        add(actor, "implements", project, sent, "rule:which-runs", 0.75)
+    for m in _JOINED.finditer(text, sent.start, sent.end):
+        project = d.project_at(sent, m.end()) or d.only_project()
+        for _, k, actor in _actors_before(d, sent, m.start(), ("Organization",), ex) if project else ():
+            add(actor, "implements", project, sent, "rule:joined-as-partner", 0.7)
     # "IOM pilot project", "IOM's project": the organization right before a project runs it.
     for pc, pk in d.projects:
         if not (sent.start <= pc.start < sent.end):
@@ -526,6 +552,8 @@ def _fields(d: _Doc, add) -> None:
     text = doc.text
     for label, value in sorted(doc.fields.items()):
         at = text.find(f"{label}: ")
+        if at < 0 and label in ("Start Date", "End Date"):
+            at = text.find("Period: ")  # the range they were split from (kg.metadata.parse_fields)
         if at < 0:
             continue
         sent = doc.sentence_at(at)
@@ -540,8 +568,7 @@ def _fields(d: _Doc, add) -> None:
                     add(title_project, "currency", currency.group(1) or "USD", sent, "fields", 1.0, datatype="string")
                 value = number.group(0).replace(",", "")
             if datatype == "gYear" and not re.fullmatch(r"\d{4}", value):
-                m = re.search(r"\b(\d{4})-(\d{2})-(\d{2})\b", value) or re.search(r"\b(\d{4})\b", value)
-                datatype, value = ("date", m.group(0)) if m and "-" in m.group(0) else ("gYear", m.group(0) if m else value)
+                datatype, value = _field_date(value)
             add(title_project, predicate, value, sent, "fields", 1.0, datatype=datatype)
             if label in _IN_USD:
                 add(title_project, "currency", "USD", sent, "fields", 1.0, datatype="string")
@@ -555,6 +582,12 @@ def _fields(d: _Doc, add) -> None:
                     add(actor, "funds", title_project, sent, "fields", 1.0)
             for c, k in d.within(sent.start, sent.end, ACTOR):
                 add(k, "funds", title_project, sent, "fields", 1.0)
+        elif label in ("Implementing Partners", "Partners"):
+            for c, k in d.within(sent.start, sent.end, ("Organization",)):
+                add(k, "implements", title_project, sent, "fields", 1.0)
+        elif label == "Location":
+            for c, k in d.within(sent.start, sent.end, ("Municipality", "Department", "Country")):
+                add(title_project, "benefits", k, sent, "fields", 1.0)
         elif label == "IDF Region":
             # Projects listed with an IDF Region are IOM Development Fund projects.
             _ensure_known(d, "idf")
@@ -563,6 +596,19 @@ def _fields(d: _Doc, add) -> None:
         # The project pages kg reads are IOM's (iom.int): they describe IOM projects.
         _ensure_known(d, "iom")
         add("Organization/iom", "implements", title_project, doc.sentences[0], "fields:iom-project-page", 0.9)
+
+
+def _field_date(value: str) -> tuple[str, str]:
+    """(XSD type, value) of a date field as precise as it is written: "2025-06-01" or "01/06/2025" (date),
+    "September 2024" (gYearMonth), "2024" (gYear)."""
+    from kg.metadata import parse_date, parse_month
+
+    if day := parse_date(value):
+        return "date", day
+    if month := parse_month(value):
+        return "gYearMonth", month
+    m = re.search(r"\b(\d{4})\b", value)
+    return "gYear", m.group(1) if m else value
 
 
 def _ensure_known(d: _Doc, org_id: str) -> None:

@@ -18,7 +18,8 @@ _NAV_LINES = frozenset(
 )
 _NAV_PREFIXES = ("who we are", "our work", "what we do")
 _REPOST_LINES = frozenset(s.casefold() for s in ("News and Press Release", "Originally published", "View original"))
-_SECTION_LINES = frozenset(s.casefold() for s in ("News", "Press Release", "Press Releases", "Story", "Stories", "Feature", "Blog", "Briefing Notes", "Article"))
+_SECTION_LINES = frozenset(s.casefold() for s in ("News", "Press Release", "Press Releases", "Story", "Stories", "Feature", "Blog",
+                                                  "Briefing Notes", "Article", "Projects"))
 _MAILTO = re.compile(r"\"?mailto:[^\"\s>)]*\"?\s*(?:target=\"[^\"]*\"\s*)?(?:title=\s*\"[^\"]*\"\s*)?>?", re.I)
 _TAG = re.compile(r"</?(?:a|span|p|br|div|strong|em|b|i|u|font|li|ul|ol|h[1-6])\b[^<>]{0,300}>", re.I)
 _ENTITIES = {"&nbsp;": " ", "&amp;": "&", "&quot;": '"', "&#39;": "'", "&rsquo;": "’", "&lsquo;": "‘", "&ndash;": "–", "&mdash;": "—"}
@@ -51,7 +52,10 @@ def strip_navigation(lines: list[str]) -> tuple[list[str], dict[str, str]]:
             break
     out: list[str] = []
     in_header = True
+    skip = -1  # a line already read as a header fact
     for i, line in enumerate(lines):
+        if i == skip:
+            continue
         stripped = line.strip()
         folded = stripped.lstrip("-").strip().casefold()
         if in_header:
@@ -63,6 +67,11 @@ def strip_navigation(lines: list[str]) -> tuple[list[str], dict[str, str]]:
                     facts["country"] = out.pop().strip()
                 continue
             if folded in _SECTION_LINES:
+                # "Projects" / "Honduras": the line after a section line on a project page names its country.
+                nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
+                if folded == "projects" and 0 < len(nxt.split()) <= 3 and i + 2 < len(lines) and lines[i + 2].strip():
+                    facts["country"] = nxt
+                    skip = i + 1
                 continue
             m = re.match(r"(?:date publish(?:ed)?|published|originally published)\s*:?\s*(.+)", stripped, re.I)
             if m:

@@ -724,3 +724,57 @@ def test_a_ministry_named_with_a_list_a_spanish_body_named_again_in_english_and_
     pilot = next(e.label for e in x.entities if e.cls == "Project")
     assert ("Ministry of Labour, Immigration, Training and Skills Development of Canada", "funds", pilot) in facts
     assert {("IOM Guatemala", "implements", pilot), ("Ministerio de Desarrollo Social", "implements", pilot)} <= facts
+
+
+INLINE_FIELDS_PAGE = """Projects
+Guatemala
+Safe Return Routes for Families Displaced by Drought in the Dry Corridor (RUTA SECA)
+
+This project, for which IOM Guatemala is responsible, helps families displaced by drought in Chiquimula and Zacapa. It is part of the regional programme, which IOM and the World Food Programme will run together across the Dry Corridor.
+
+The Government of Sweden is paying for the programme, and the project also draws on USD 400,000 from the Central Emergency Response Fund. The Guatemalan Red Cross has joined the project as a partner.
+
+Project details
+Project code: GT10P0311 | Reference: DP.9902
+Donors: Swedish International Development Cooperation Agency (Sida); Central Emergency Response Fund (CERF)
+Implementing partners: National Coordinator for Disaster Reduction (CONRED); Guatemalan Red Cross
+Budget: EUR 950,000
+Period: 01/03/2025 to 28/02/2027
+Status: Under implementation
+Locations: Chiquimula (Jocotán, Esquipulas), Zacapa
+"""
+
+
+def test_a_project_page_with_inline_fields_and_who_pays_and_runs_it(extractor, tmp_path):
+    """"Label: value" fields, several to a line ("Project code: … | Reference: …"), make a project page under a
+    "Projects" / country header: its donors fund the project, its implementing partners implement it, its locations
+    benefit, "Period" gives a start and an end date as precise as written; "for which X is responsible", "which A and B
+    will run together", "X is paying for the programme", "draws on USD … from", "has joined the project as a
+    partner"."""
+    x = _extract(extractor, tmp_path / "ruta-seca.txt", INLINE_FIELDS_PAGE)
+    labels = {e.key: e.label for e in x.entities}
+    project = next(e for e in x.entities if e.cls == "Project" and "RUTA SECA" in e.alt_labels)
+    assert project.label == "Safe Return Routes for Families Displaced by Drought in the Dry Corridor"
+    facts = {(labels.get(s.subject, s.subject), s.predicate, labels.get(s.obj, s.obj)) for s in x.statements}
+    name = project.label
+    assert {("Swedish International Development Cooperation Agency", "funds", name),
+            ("Central Emergency Response Fund", "funds", name)} <= facts, facts
+    assert {("National Coordinator for Disaster Reduction", "implements", name),
+            ("Guatemalan Red Cross", "implements", name), ("IOM Guatemala", "implements", name)} <= facts, facts
+    assert {(name, "benefits", place) for place in ("Chiquimula", "Jocotán", "Esquipulas", "Zacapa")} <= facts, facts
+    values = {(s.predicate, s.obj, s.datatype) for s in x.statements if s.subject == project.key and s.datatype}
+    assert {("startDate", "2025-03-01", "date"), ("endDate", "2027-02-28", "date"), ("budgetAmount", "950000", "decimal"),
+            ("currency", "EUR", "string"), ("identifier", "GT10P0311", "string"), ("identifier", "DP.9902", "string"),
+            ("status", "Under implementation", "string")} <= values, values
+    assert x.document.kind == "project_page"
+
+
+def test_month_and_year_fields_are_kept_as_months():
+    """A date field written as a month and a year is an xsd:gYearMonth; a day is a date; a year alone a gYear."""
+    from kg.relations import _field_date
+
+    assert _field_date("September 2024") == ("gYearMonth", "2024-09")
+    assert _field_date("Sept. 2024") == ("gYearMonth", "2024-09")
+    assert _field_date("30/11/2026") == ("date", "2026-11-30")
+    assert _field_date("1 June 2025") == ("date", "2025-06-01")
+    assert _field_date("2019 (first phase)") == ("gYear", "2019")
