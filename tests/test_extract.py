@@ -778,3 +778,26 @@ def test_month_and_year_fields_are_kept_as_months():
     assert _field_date("30/11/2026") == ("date", "2026-11-30")
     assert _field_date("1 June 2025") == ("date", "2025-06-01")
     assert _field_date("2019 (first phase)") == ("gYear", "2019")
+
+
+PANAMA_RELEASE = """Mobile Health Teams to Support Families in Transit Through Panama
+
+Panama City, 3 March 2026 – IOM Panama and the Ministry of Health launched a project that will bring mobile health teams to migrant reception stations in the provinces of Darién and Chiriquí, and to communities of Guna Yala on the Caribbean coast.
+
+The project is funded by the European Union. “Families arrive exhausted after days in the jungle,” said Juan Carlos Herrera, IOM Panama’s health coordinator.
+
+Panama has received more than 30,000 people moving south this year, according to the National Migration Service.
+"""
+
+
+def test_provinces_of_panama_and_costa_rica_are_places(extractor, tmp_path):
+    """The provinces and comarcas of Costa Rica and Panama are in the gazetteer (scripts/make_places.py) and a
+    project benefits them; Panama stays the country, and a surname that is also a province (Herrera, left out of the
+    table) stays part of a person's name."""
+    x = _extract(extractor, tmp_path / "panama.txt", PANAMA_RELEASE)
+    labels = {e.key: e.label for e in x.entities}
+    assert {"Department/pa-5", "Department/pa-4", "Department/pa-ky", "Country/pa"} <= set(labels), labels
+    project = next(e.key for e in x.entities if e.cls == "Project")
+    benefits = {s.obj for s in x.statements if s.predicate == "benefits" and s.subject == project}
+    assert {"Department/pa-5", "Department/pa-4"} <= benefits, benefits
+    assert "Juan Carlos Herrera" in labels.values()
